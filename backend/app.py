@@ -1,0 +1,88 @@
+"""The Litestar application: `create_app(settings)` wires controllers, auth, errors, limits and the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.cors import CORSConfig
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+
+from backend import db
+from backend.auth.controllers import AuthController
+from backend.auth.tokens import TokenIssuer, build_jwt_auth
+from backend.catalog.controllers import AssortmentController, ProductController
+from backend.deps import dependencies
+from backend.errors import exception_handlers
+from backend.health import health
+from backend.orgs.controllers import UserController
+from backend.settings import Settings, get_settings, load_secret_key
+from backend.stores.controllers import StoreController, TerritoryController
+
+CONTROLLERS = [
+    AuthController,
+    UserController,
+    TerritoryController,
+    StoreController,
+    ProductController,
+    AssortmentController,
+]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    jwt_auth = build_jwt_auth(settings, load_secret_key(settings))
+    engine = db.use_engine(db.build_engine(settings.database_url_resolved()))
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        db.use_engine(engine)
+        await db.start(engine)
+        try:
+            yield
+        finally:
+            await db.stop(engine)
+
+    handlers: list[object] = [*CONTROLLERS, health]
+    dist = Path(settings.pwa_dist)
+    if (dist / "index.html").is_file():
+        handlers.append(
+            create_static_files_router(
+                path="/", directories=[dist], html_mode=True, name="pwa", opt={"exclude_from_auth": True}
+            )
+        )
+
+    return Litestar(
+        route_handlers=handlers,  # type: ignore[arg-type]
+        dependencies=dependencies(settings, TokenIssuer(jwt_auth, settings.token_ttl_minutes)),
+        exception_handlers=exception_handlers,
+        on_app_init=[jwt_auth.on_app_init],
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts),
+        cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
+        if settings.cors_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="Fieldbook API",
+            version="1",
+            description="Offline-first field sales. Errors are application/problem+json with a stable `code`.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            log_exceptions="debug",
+        ),
+        debug=False,
+    )
+
+
+logging.getLogger("piccolo").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Login, tokens, passwords, the caller's identity and the role guards."""

@@ -1,0 +1,1 @@
+"""The product catalogue and must-stock assortments."""

@@ -1,0 +1,113 @@
+"""The database engine: durable SQLite or PostgreSQL, chosen by URL, and the one place tables are bound to it.
+
+Durability (docs/operations.md): SQLite runs in WAL mode with `synchronous=FULL` on every connection, and every
+write runs in an IMMEDIATE transaction, because a deferred one that later needs the write lock fails with
+"database is locked" under concurrent writers instead of waiting. PostgreSQL runs with `synchronous_commit=on`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from backend.errors import DomainError
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+class DatabaseUrlError(DomainError):
+    code = "settings.database_url"
+
+
+class DurableSQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection that sets the durability pragmas as it opens (Piccolo opens one per query)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute("PRAGMA journal_mode=WAL")
+        self.execute("PRAGMA synchronous=FULL")
+        self.execute("PRAGMA foreign_keys=ON")
+
+
+def build_engine(url: str) -> Engine:
+    """An engine for `sqlite:///path` (relative) / `sqlite:////abs/path`, or `postgresql://...`."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not path:
+            raise DatabaseUrlError(f"SQLite URL needs a file path, like sqlite:///var/fieldbook.sqlite3: {url!r}")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=path, factory=DurableSQLiteConnection, timeout=SQLITE_BUSY_TIMEOUT_S)
+    if scheme in ("postgres", "postgresql"):
+        return PostgresEngine(config={"dsn": url, "server_settings": {"synchronous_commit": "on"}})
+    raise DatabaseUrlError(f"Unsupported database URL (use sqlite:/// or postgresql://): {scheme or url!r}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.engine_type == "sqlite"
+
+
+def all_tables() -> list[type[Any]]:
+    from piccolo.apps.migrations.tables import Migration
+
+    from backend.piccolo_app import APP_CONFIG
+
+    return [*APP_CONFIG.table_classes, Migration]
+
+
+def use_engine(engine: Engine) -> Engine:
+    """Bind every table, and Piccolo's migration runner, to `engine`.
+
+    Piccolo binds a table to the engine of `piccolo_conf.DB` when the table is first used. The app, the CLI and
+    the tests (one fresh database per module) choose the database at run time, so they rebind explicitly here.
+    """
+    from backend import piccolo_conf
+
+    piccolo_conf.DB = engine
+    for table in all_tables():
+        table._meta.db = engine
+    return engine
+
+
+def current_engine() -> Engine:
+    from backend import piccolo_conf
+
+    return piccolo_conf.DB
+
+
+def write_transaction() -> Any:
+    """A transaction for writes: IMMEDIATE on SQLite (take the write lock up front), plain on PostgreSQL."""
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def migrate(quiet: bool = True) -> None:
+    """Apply every migration not yet applied to the current engine."""
+    import contextlib
+    import io
+
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+        result = await run_forwards(app_name="fieldbook")
+    if not result.success:
+        raise DomainError(f"Migration failed: {result.message}\n{sink.getvalue()}", code="db.migration_failed")
+
+
+async def start(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def stop(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

@@ -1,0 +1,42 @@
+"""Constrained field types shared by the wire schemas: one definition of what a valid value is."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, available_timezones
+
+import msgspec
+
+from backend.errors import Invalid
+
+Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90, description="WGS84 latitude in degrees")]
+Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180, description="WGS84 longitude in degrees")]
+Email = Annotated[
+    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="An email address")
+]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ShortText = Annotated[str, msgspec.Meta(max_length=300)]
+Code = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$", description="A code"),
+]
+TimeZoneName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="An IANA time zone name")]
+Locale = Literal["en", "zh-CN"]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+MinorUnits = Annotated[
+    int, msgspec.Meta(ge=0, le=10**11, description="An amount in minor units of the organisation's currency")
+]
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+Offset = Annotated[int, msgspec.Meta(ge=0)]
+
+_ZONES: frozenset[str] = frozenset(available_timezones())
+
+
+def check_time_zone(name: str | None, field: str = "time_zone") -> None:
+    if name is None:
+        return
+    if name not in _ZONES:
+        raise Invalid.field(field, f"unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')")
+    ZoneInfo(name)

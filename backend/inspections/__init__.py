@@ -1,0 +1,1 @@
+"""Inspections (shelf audits) and their per-product items."""

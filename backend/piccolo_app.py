@@ -1,0 +1,38 @@
+"""The Piccolo app: every table, and where its migrations live."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from backend.auth.tables import LoginFailure
+from backend.catalog.tables import Assortment, Product
+from backend.inspections.tables import Inspection, InspectionItem
+from backend.orgs.tables import Organization, User
+from backend.planning.tables import RoutePlan, RouteStop
+from backend.push.tables import PushSubscription
+from backend.stores.tables import Store, Territory
+from backend.visits.tables import Photo, Reminder, Visit
+
+APP_CONFIG = AppConfig(
+    app_name="fieldbook",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=[
+        Organization,
+        User,
+        LoginFailure,
+        Territory,
+        Store,
+        Product,
+        Assortment,
+        RoutePlan,
+        RouteStop,
+        Visit,
+        Photo,
+        Reminder,
+        Inspection,
+        InspectionItem,
+        PushSubscription,
+    ],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""Route planning: beat plans over weeks and optimised daily routes."""

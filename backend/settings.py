@@ -1,0 +1,99 @@
+"""All configuration, from `FIELDBOOK_*` environment variables with safe defaults (docs/operations.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+PREFIX = "FIELDBOOK_"
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SettingsError(Exception):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    data_dir: str = "./var"
+    # Empty means "a SQLite file in the data dir"; see database_url_resolved().
+    database_url: str = ""
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    workers: Positive = 1
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    cors_origins: list[str] = []
+    allowed_hosts: list[str] = msgspec.field(default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"])
+    # Proxies whose X-Forwarded-For we believe; requests from anyone else are keyed by their socket address.
+    trusted_proxies: list[str] = []
+    max_body_bytes: Positive = 1_000_000
+    max_import_bytes: Positive = 10_000_000
+    token_ttl_minutes: Positive = 720
+    login_window_minutes: Positive = 15
+    login_max_failures_per_account: Positive = 5
+    login_max_failures_per_ip: Positive = 50
+    # Serve the built PWA from here when the folder exists.
+    pwa_dist: str = "pwa/dist"
+
+    def database_url_resolved(self) -> str:
+        return self.database_url or f"sqlite:///{Path(self.data_dir) / 'fieldbook.sqlite3'}"
+
+
+_LIST_FIELDS = {"cors_origins", "allowed_hosts", "trusted_proxies"}
+
+
+def settings_from_env(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from the environment (or `environ`), then apply `overrides` (used by tests and the CLI)."""
+    environ = dict(os.environ) if environ is None else environ
+    raw: dict[str, object] = {}
+    fields = set(Settings.__struct_fields__)
+    for key, value in environ.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name not in fields:
+            continue  # other FIELDBOOK_* variables (e.g. the test database URL) belong to other tools
+        raw[name] = [v.strip() for v in value.split(",") if v.strip()] if name in _LIST_FIELDS else value
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        # msgspec says "... - at `$.port`": name the environment variable instead.
+        message = str(exc)
+        if " - at `$." in message:
+            text, _, where = message.partition(" - at `$.")
+            message = f"{PREFIX}{where.rstrip('`').split('[')[0].upper()}: {text}"
+        raise SettingsError(message) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from_env()
+
+
+def load_secret_key(settings: Settings) -> str:
+    """The configured secret key, or one generated once into the data dir (readable only by its owner)."""
+    if settings.secret_key:
+        if len(settings.secret_key) < 32:
+            raise SettingsError(f"{PREFIX}SECRET_KEY: must be at least 32 characters")
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not each write their own key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

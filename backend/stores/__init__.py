@@ -1,0 +1,1 @@
+"""Territories and stores: locations, geofences, opening hours, visit frequencies and CSV import."""

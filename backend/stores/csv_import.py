@@ -1,0 +1,223 @@
+"""Store import and export as CSV: every row is validated first, then all rows are written in one transaction,
+or none are. A row whose code exists already updates that store; others are created."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import msgspec
+
+from backend.auth.principal import Principal
+from backend.db import write_transaction
+from backend.errors import DomainError, FieldError, Invalid
+from backend.orgs.tables import User
+from backend.stores import schemas
+from backend.stores.services import check_shape, store_values, visible_stores
+from backend.stores.tables import Store, Territory
+from backend.stores.text_formats import (
+    format_frequency,
+    format_opening_hours,
+    parse_frequency,
+    parse_opening_hours,
+)
+from backend.tables_base import new_id, utcnow
+
+COLUMNS = [
+    "code", "name", "chain", "channel", "address", "district", "city", "postcode", "country", "lat", "lng",
+    "fence_radius_m", "fence_polygon", "opening_hours", "frequency", "visit_minutes", "priority", "rep_email",
+    "territory", "active",
+]  # fmt: skip
+REQUIRED = {"code", "name", "channel", "lat", "lng"}
+MAX_ROWS = 20_000
+MAX_REPORTED_ERRORS = 1_000
+_TRUE = {"1", "true", "yes", "y"}
+_FALSE = {"0", "false", "no", "n"}
+
+
+class _RowError(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _decode(body: bytes) -> list[dict[str, str]]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid.field("file", f"is not UTF-8 text (byte {exc.start})", code="import.encoding") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if not header:
+        raise Invalid.field("file", "is empty; the first line must name the columns", code="import.header")
+    unknown = [h for h in header if h not in COLUMNS]
+    missing = sorted(REQUIRED - set(header))
+    if unknown or missing:
+        problems = [f"unknown column {u!r}" for u in unknown] + [f"missing column {m!r}" for m in missing]
+        raise Invalid("; ".join(problems), code="import.header", errors=[FieldError("header", p) for p in problems])
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        if None in row:
+            raise Invalid.field(f"rows[{reader.line_num}]", "has more cells than the header", code="import.shape")
+        rows.append({k: (v or "").strip() for k, v in row.items()})
+        if len(rows) > MAX_ROWS:
+            raise Invalid.field("file", f"has more than {MAX_ROWS} rows; split it", code="import.too_many_rows")
+    return rows
+
+
+def _row_to_create(row: dict[str, str], reps: dict[str, Any], territories: dict[str, Any]) -> schemas.StoreCreate:
+    raw: dict[str, Any] = {k: row[k] for k in ("code", "name", "channel", "lat", "lng") if k in row}
+    for key in ("chain", "address", "district", "city", "postcode", "country", "visit_minutes", "priority"):
+        if row.get(key):
+            raw[key] = row[key]
+    if row.get("fence_polygon"):
+        try:
+            raw["geofence"] = {"kind": "polygon", "polygon": msgspec.json.decode(row["fence_polygon"])}
+        except msgspec.DecodeError as exc:
+            raise _RowError("fence_polygon", f"is not GeoJSON: {exc}") from None
+    elif row.get("fence_radius_m"):
+        raw["geofence"] = {"kind": "circle", "radius_m": row["fence_radius_m"]}
+    for key, parse, target in (
+        ("opening_hours", parse_opening_hours, "opening_hours"),
+        ("frequency", parse_frequency, "visit_frequency"),
+    ):
+        if row.get(key):
+            try:
+                raw[target] = msgspec.to_builtins(parse(row[key]))
+            except (ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise _RowError(key, str(exc)) from None
+    if row.get("rep_email"):
+        rep_id = reps.get(row["rep_email"].lower())
+        if rep_id is None:
+            raise _RowError("rep_email", f"no rep with email {row['rep_email']!r} in this organisation")
+        raw["assigned_rep_id"] = str(rep_id)
+    if row.get("territory"):
+        territory_id = territories.get(row["territory"])
+        if territory_id is None:
+            raise _RowError("territory", f"no territory named {row['territory']!r}")
+        raw["territory_id"] = str(territory_id)
+    try:
+        data = msgspec.convert(raw, schemas.StoreCreate, strict=False)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `$.")
+        field = where.rstrip("`").split(".")[0].split("[")[0] if where else "row"
+        column = {"geofence": "fence_radius_m", "visit_frequency": "frequency"}.get(field, field)
+        raise _RowError(column, message) from None
+    try:
+        check_shape(data.geofence, data.opening_hours, data.lat, data.lng)
+    except DomainError as exc:
+        error = exc.errors[0] if exc.errors else FieldError("row", exc.detail)
+        raise _RowError("fence_polygon" if error.field.startswith("geofence") else error.field, error.message) from None
+    return data
+
+
+def _active(row: dict[str, str]) -> bool | None:
+    value = row.get("active", "").lower()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise _RowError("active", "use true or false")
+
+
+async def import_stores(principal: Principal, body: bytes) -> schemas.ImportResult:
+    rows = _decode(body)
+    reps = {
+        r["email"]: r["id"]
+        for r in await User.select(User.id, User.email)
+        .where((User.org_id == principal.org_id) & (User.role == "rep"))
+        .run()
+    }
+    territories = {
+        r["name"]: r["id"]
+        for r in await Territory.select(Territory.id, Territory.name).where(Territory.org_id == principal.org_id).run()
+    }
+    errors: list[FieldError] = []
+    parsed: list[tuple[schemas.StoreCreate, bool | None]] = []
+    first_line: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        line = index + 2  # the header is line 1
+        try:
+            data = _row_to_create(row, reps, territories)
+            active = _active(row)
+            if data.code in first_line:
+                raise _RowError("code", f"{data.code!r} appears already on line {first_line[data.code]}")
+            first_line[data.code] = line
+            parsed.append((data, active))
+        except _RowError as exc:
+            errors.append(FieldError(f"rows[{line}].{exc.field}", exc.message))
+    if not rows:
+        raise Invalid.field("file", "has a header but no rows", code="import.empty")
+    if errors:
+        raise Invalid(
+            f"{len(errors)} problem(s) in the file; nothing was imported",
+            code="import.invalid_rows",
+            errors=errors[:MAX_REPORTED_ERRORS],
+        )
+    existing = {
+        r["code"]: r["id"]
+        for r in await Store.select(Store.id, Store.code).where(Store.org_id == principal.org_id).run()
+    }
+    created = updated = 0
+    now = utcnow()
+    async with write_transaction():
+        inserts = []
+        for data, active in parsed:
+            values = store_values(data)
+            if active is not None:
+                values["active"] = active
+            if data.code in existing:
+                values["updated_at"] = now
+                await (
+                    Store.update({getattr(Store, k): v for k, v in values.items()})
+                    .where((Store.id == existing[data.code]) & (Store.org_id == principal.org_id))
+                    .run()
+                )
+                updated += 1
+            else:
+                inserts.append(Store(id=new_id(), org_id=principal.org_id, **values))
+                created += 1
+        for start in range(0, len(inserts), 500):
+            await Store.insert(*inserts[start : start + 500]).run()
+    return schemas.ImportResult(created=created, updated=updated)
+
+
+async def export_stores(principal: Principal) -> str:
+    condition = await visible_stores(principal)
+    rows = await Store.select().where(condition).order_by(Store.code).output(load_json=True).run()
+    emails = {
+        r["id"]: r["email"] for r in await User.select(User.id, User.email).where(User.org_id == principal.org_id).run()
+    }
+    names = {
+        r["id"]: r["name"]
+        for r in await Territory.select(Territory.id, Territory.name).where(Territory.org_id == principal.org_id).run()
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        store = msgspec.convert(row, schemas.Store, strict=False)
+        fence = store.geofence
+        writer.writerow(
+            {
+                **{k: getattr(store, k) or "" for k in ("code", "name", "chain", "channel", "address", "district")},
+                **{k: getattr(store, k) for k in ("city", "postcode", "country", "lat", "lng")},
+                "fence_radius_m": fence.radius_m if isinstance(fence, schemas.CircleFence) else "",
+                "fence_polygon": msgspec.json.encode(fence.polygon).decode()
+                if isinstance(fence, schemas.PolygonFence)
+                else "",
+                "opening_hours": format_opening_hours(store.opening_hours),
+                "frequency": format_frequency(store.visit_frequency),
+                "visit_minutes": store.visit_minutes,
+                "priority": store.priority,
+                "rep_email": emails.get(store.assigned_rep_id, ""),
+                "territory": names.get(store.territory_id, ""),
+                "active": "true" if store.active else "false",
+            }
+        )
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Visits: check-in and check-out, visit logs, photos and follow-up reminders."""

@@ -1,0 +1,1 @@
+"""The offline-sync protocol: hybrid logical clocks and a per-field LWW change log. Pure Python."""
