@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar
-from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.cors import CORSConfig
 from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
-from backend import db
+from backend import db, worker
 from backend.auth.controllers import AuthController
 from backend.auth.tokens import TokenIssuer, build_jwt_auth
 from backend.catalog.controllers import AssortmentController, ProductController
 from backend.deps import dependencies
 from backend.errors import exception_handlers
 from backend.health import health
+from backend.hosts import AllowedHostsMiddleware
 from backend.orgs.controllers import UserController
 from backend.settings import Settings, get_settings, load_secret_key
 from backend.stores.controllers import StoreController, TerritoryController
@@ -45,9 +47,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         db.use_engine(engine)
         await db.start(engine)
+        stop = asyncio.Event()
+        worker_task = (
+            asyncio.create_task(worker.run_forever(settings, stop), name="fieldbook-worker")
+            if settings.in_process_worker
+            else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
             await db.stop(engine)
 
     handlers: list[object] = [*CONTROLLERS, health]
@@ -66,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.allowed_hosts),
+        middleware=[DefineMiddleware(AllowedHostsMiddleware, allowed=settings.allowed_hosts)],
         cors_config=CORSConfig(allow_origins=settings.cors_origins, allow_credentials=False)
         if settings.cors_origins
         else None,

@@ -111,3 +111,9 @@ async def start(engine: Engine) -> None:
 async def stop(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+
+
+def contains(column: Any, text: str) -> Any:
+    """A case-insensitive substring match: ILIKE on PostgreSQL, LIKE on SQLite (case-insensitive for ASCII)."""
+    pattern = f"%{text}%"
+    return column.like(pattern) if is_sqlite(current_engine()) else column.ilike(pattern)

@@ -25,14 +25,14 @@ class FieldError(msgspec.Struct, frozen=True):
     message: str
 
 
-class Problem(msgspec.Struct, omit_defaults=True):
+class Problem(msgspec.Struct):
     """The body of every error answer."""
 
     status: int
     code: str
     title: str
     detail: str = ""
-    errors: list[FieldError] = []
+    errors: list[FieldError] = msgspec.field(default_factory=list)
     type: str = "about:blank"
 
 
@@ -124,8 +124,9 @@ def _field_errors(extra: Any) -> list[FieldError]:
             field = field[len("data.") :]
         if field == "data":
             field = "body"
-        # msgspec names unknown fields in the message: "Object contains unknown field `org_id`".
-        unknown = re.search(r"unknown field `([^`]+)`", message)
+        # msgspec names the field in the message: "Object contains unknown field `org_id`",
+        # "Object missing required field `code`".
+        unknown = re.search(r"(?:unknown|missing required) field `([^`]+)`", message)
         if unknown:
             field = f"{field}.{unknown.group(1)}" if field not in ("", "body") else unknown.group(1)
         errors.append(FieldError(field or "body", message))
@@ -147,11 +148,21 @@ _STATUS_CODES = {
 def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc.extra)
+        errors = _field_errors(exc.extra) or [FieldError("body", str(exc.detail))]
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
         problem = Problem(status=400, code="validation.invalid", title="Invalid input", detail=detail, errors=errors)
         return _problem_response(problem)
     detail = str(exc.detail)
+    if status == 400:
+        # Litestar raises a plain 400 when the body is not JSON at all (truncated, bad syntax, bad bytes).
+        problem = Problem(
+            status=400,
+            code="request.malformed",
+            title="Malformed request body",
+            detail=detail,
+            errors=[FieldError("body", detail)],
+        )
+        return _problem_response(problem)
     if status == 413:
         detail = "Request body is larger than this endpoint accepts"
     problem = Problem(status=status, code=_STATUS_CODES.get(status, f"http.{status}"), title=detail, detail=detail)

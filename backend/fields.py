@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 import msgspec
+from litestar.params import Parameter
 
 from backend.errors import Invalid
 
@@ -28,8 +29,9 @@ MinorUnits = Annotated[
     int, msgspec.Meta(ge=0, le=10**11, description="An amount in minor units of the organisation's currency")
 ]
 
-Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
+# Query parameters: Litestar checks `Parameter` bounds on query strings (msgspec.Meta there is not enforced).
+Limit = Annotated[int, Parameter(ge=1, le=500, description="Page size, 1..500")]
+Offset = Annotated[int, Parameter(ge=0, description="Items to skip")]
 
 _ZONES: frozenset[str] = frozenset(available_timezones())
 

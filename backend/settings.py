@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     host: str = "127.0.0.1"
     port: Port = 8000
     workers: Positive = 1
+    # Run the background worker inside the app process (`fieldbook serve` sets this unless --no-worker).
+    in_process_worker: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     cors_origins: list[str] = []
     allowed_hosts: list[str] = msgspec.field(default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"])

@@ -39,9 +39,10 @@ class ProductCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     brand: Label
     category: Label
     pack_size: PackSize = ""
+    # Required: a competitor's product added without it must not count as our own on the shelf.
+    own_brand: bool
     barcode: Barcode | None = None
     rrp_minor: MinorUnits | None = None
-    own_brand: bool = True
 
 
 class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -7,12 +7,13 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
+from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
 from backend.catalog import schemas
 from backend.catalog.barcodes import barcode_problem
 from backend.catalog.tables import Assortment, Product
-from backend.db import write_transaction
+from backend.db import contains, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.paging import Page
 from backend.stores.tables import Store
@@ -30,7 +31,7 @@ async def _check_unique(org_id: uuid.UUID, code: str | None, barcode: str | None
     for column, value, what in ((Product.code, code, "code"), (Product.barcode, barcode, "barcode")):
         if value is None:
             continue
-        condition = (Product.org_id == org_id) & (column == value)
+        condition: Combinable = (Product.org_id == org_id) & (column == value)
         if except_id is not None:
             condition &= Product.id != except_id
         if await Product.exists().where(condition).run():
@@ -49,9 +50,9 @@ async def list_products(
     own_brand: bool | None = None,
     active: bool | None = None,
 ) -> Page[schemas.Product]:
-    condition = Product.org_id == principal.org_id
+    condition: Combinable = Product.org_id == principal.org_id
     if q:
-        condition &= Product.name.ilike(f"%{q}%") | Product.code.ilike(f"%{q}%") | Product.brand.ilike(f"%{q}%")
+        condition &= contains(Product.name, q) | contains(Product.code, q) | contains(Product.brand, q)
     for column, value in (
         (Product.barcode, barcode),
         (Product.brand, brand),
@@ -121,7 +122,7 @@ async def list_assortments(
     chain: str | None = None,
     channel: str | None = None,
 ) -> Page[schemas.Assortment]:
-    condition = _assortment_scope(principal)
+    condition: Combinable = _assortment_scope(principal)
     for column, value in (
         (Assortment.product_id, product_id),
         (Assortment.store_id, store_id),

@@ -18,7 +18,7 @@ class Product(Table):
     barcode = Varchar(length=13, null=True, default=None)
     # Recommended retail price in minor units of the organisation's currency (cents, fen): exact everywhere.
     rrp_minor = Integer(null=True, default=None)
-    own_brand = Boolean(default=True)
+    own_brand = Boolean(default=False)
     active = Boolean(default=True)
     created_at = created_column()
     updated_at = updated_column()

@@ -8,10 +8,11 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
+from piccolo.custom_types import Combinable
 
 from backend.auth.passwords import check_policy, hash_password
 from backend.auth.principal import Principal
-from backend.db import write_transaction
+from backend.db import contains, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.fields import check_time_zone
 from backend.orgs import schemas
@@ -33,10 +34,11 @@ async def create_organization(
     if not name:
         raise Invalid.field("name", "must not be empty")
     check_time_zone(time_zone)
-    if await Organization.exists().where(Organization.name == name).run():
-        raise Conflict(f"An organisation named {name!r} exists already", code="org.exists")
     org = Organization(id=new_id(), name=name, time_zone=time_zone, locale=locale, currency=currency)
-    await org.save().run()
+    async with write_transaction():
+        if await Organization.exists().where(Organization.name == name).run():
+            raise Conflict(f"An organisation named {name!r} exists already", code="org.exists")
+        await Organization.insert(org).run()
     return schemas.Organization(org.id, org.name, org.time_zone, org.locale, org.currency)
 
 
@@ -62,7 +64,7 @@ async def get_organization(org_id: uuid.UUID) -> schemas.Organization:
 
 def _visible_users(principal: Principal) -> Any:
     """The users the caller may see: admin all of the organisation, supervisor self and team, rep self."""
-    condition = User.org_id == principal.org_id
+    condition: Combinable = User.org_id == principal.org_id
     if principal.is_supervisor:
         condition &= (User.id == principal.user_id) | (User.supervisor_id == principal.user_id)
     elif principal.is_rep:
@@ -74,7 +76,7 @@ async def team_rep_ids(principal: Principal) -> list[uuid.UUID]:
     """The reps whose work the caller may see: a supervisor's team, an admin's whole organisation."""
     if principal.is_rep:
         return [principal.user_id]
-    condition = (User.org_id == principal.org_id) & (User.role == "rep")
+    condition: Combinable = (User.org_id == principal.org_id) & (User.role == "rep")
     if principal.is_supervisor:
         condition &= User.supervisor_id == principal.user_id
     rows = await User.select(User.id).where(condition).run()
@@ -90,13 +92,13 @@ async def list_users(
     active: bool | None = None,
     q: str | None = None,
 ) -> Page[schemas.User]:
-    condition = _visible_users(principal)
+    condition: Combinable = _visible_users(principal)
     if role:
         condition &= User.role == role
     if active is not None:
         condition &= User.active == active
     if q:
-        condition &= User.email.ilike(f"%{q}%") | User.name.ilike(f"%{q}%")
+        condition &= contains(User.email, q) | contains(User.name, q)
     rows = await User.select(*USER_COLUMNS).where(condition).order_by(User.name).limit(limit).offset(offset).run()
     total = await User.count().where(condition).run()
     return Page(items=[to_user(r) for r in rows], total=total, limit=limit, offset=offset)
@@ -189,6 +191,18 @@ async def update_user(principal: Principal, user_id: uuid.UUID, data: schemas.Us
     async with write_transaction():
         await User.update(changes).where((User.id == user_id) & (User.org_id == principal.org_id)).run()
     return await get_user_by_id(user_id)
+
+
+async def first_admin(org_id: uuid.UUID) -> schemas.User | None:
+    """The organisation's longest-serving active admin (whom command-line imports act as), or None."""
+    row = (
+        await User.select(*USER_COLUMNS)
+        .where((User.org_id == org_id) & (User.role == "admin") & (User.active == True))  # noqa: E712
+        .order_by(User.created_at)
+        .first()
+        .run()
+    )
+    return None if row is None else to_user(row)
 
 
 async def find_user_by_email(email: str) -> dict[str, Any] | None:

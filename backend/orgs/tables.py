@@ -24,7 +24,7 @@ class User(Table, tablename="app_user"):
     password_hash = Varchar(length=256)
     name = Varchar(length=200)
     role = Varchar(length=16, index=True)
-    supervisor_id = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
+    supervisor_id: ForeignKey["User"] = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
     time_zone = Varchar(length=64, null=True, default=None)
     locale = Varchar(length=16, null=True, default=None)
     home_lat = DoublePrecision(null=True, default=None)

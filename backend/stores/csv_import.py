@@ -68,7 +68,35 @@ def _decode(body: bytes) -> list[dict[str, str]]:
     return rows
 
 
-def _row_to_create(row: dict[str, str], reps: dict[str, Any], territories: dict[str, Any]) -> schemas.StoreCreate:
+def _convert_reporting_all(raw: dict[str, Any]) -> tuple[schemas.StoreCreate | None, list[_RowError]]:
+    """Convert to StoreCreate; msgspec stops at the first bad field, so drop it and retry to find the others."""
+    errors: list[_RowError] = []
+    while True:
+        try:
+            data = msgspec.convert(raw, schemas.StoreCreate, strict=False)
+            return (None if errors else data), errors
+        except msgspec.ValidationError as exc:
+            message, _, where = str(exc).partition(" - at `$.")
+            field = where.rstrip("`").split(".")[0].split("[")[0] if where else ""
+            column = {"geofence": "fence_radius_m", "visit_frequency": "frequency"}.get(field, field or "row")
+            errors.append(_RowError(column, message))
+            if not field or field not in raw or field in REQUIRED:
+                if field in REQUIRED and field in raw:
+                    raw = {**raw, field: _PLACEHOLDERS[field]}
+                    continue
+                return None, errors
+            raw = {k: v for k, v in raw.items() if k != field}
+
+
+# Stand-ins for a bad required cell, so the rest of the row is still checked.
+_PLACEHOLDERS: dict[str, Any] = {"code": "X", "name": "X", "channel": "other", "lat": 0.0, "lng": 0.0}
+
+
+def _row_to_create(
+    row: dict[str, str], reps: dict[str, Any], territories: dict[str, Any]
+) -> tuple[schemas.StoreCreate | None, list[_RowError]]:
+    """The row as a StoreCreate, or every problem found in it."""
+    errors: list[_RowError] = []
     raw: dict[str, Any] = {k: row[k] for k in ("code", "name", "channel", "lat", "lng") if k in row}
     for key in ("chain", "address", "district", "city", "postcode", "country", "visit_minutes", "priority"):
         if row.get(key):
@@ -77,7 +105,7 @@ def _row_to_create(row: dict[str, str], reps: dict[str, Any], territories: dict[
         try:
             raw["geofence"] = {"kind": "polygon", "polygon": msgspec.json.decode(row["fence_polygon"])}
         except msgspec.DecodeError as exc:
-            raise _RowError("fence_polygon", f"is not GeoJSON: {exc}") from None
+            errors.append(_RowError("fence_polygon", f"is not GeoJSON: {exc}"))
     elif row.get("fence_radius_m"):
         raw["geofence"] = {"kind": "circle", "radius_m": row["fence_radius_m"]}
     for key, parse, target in (
@@ -88,30 +116,29 @@ def _row_to_create(row: dict[str, str], reps: dict[str, Any], territories: dict[
             try:
                 raw[target] = msgspec.to_builtins(parse(row[key]))
             except (ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
-                raise _RowError(key, str(exc)) from None
+                errors.append(_RowError(key, str(exc).split(" - at `$")[0]))
     if row.get("rep_email"):
         rep_id = reps.get(row["rep_email"].lower())
         if rep_id is None:
-            raise _RowError("rep_email", f"no rep with email {row['rep_email']!r} in this organisation")
-        raw["assigned_rep_id"] = str(rep_id)
+            errors.append(_RowError("rep_email", f"no rep with email {row['rep_email']!r} in this organisation"))
+        else:
+            raw["assigned_rep_id"] = str(rep_id)
     if row.get("territory"):
         territory_id = territories.get(row["territory"])
         if territory_id is None:
-            raise _RowError("territory", f"no territory named {row['territory']!r}")
-        raw["territory_id"] = str(territory_id)
-    try:
-        data = msgspec.convert(raw, schemas.StoreCreate, strict=False)
-    except msgspec.ValidationError as exc:
-        message, _, where = str(exc).partition(" - at `$.")
-        field = where.rstrip("`").split(".")[0].split("[")[0] if where else "row"
-        column = {"geofence": "fence_radius_m", "visit_frequency": "frequency"}.get(field, field)
-        raise _RowError(column, message) from None
-    try:
-        check_shape(data.geofence, data.opening_hours, data.lat, data.lng)
-    except DomainError as exc:
-        error = exc.errors[0] if exc.errors else FieldError("row", exc.detail)
-        raise _RowError("fence_polygon" if error.field.startswith("geofence") else error.field, error.message) from None
-    return data
+            errors.append(_RowError("territory", f"no territory named {row['territory']!r}"))
+        else:
+            raw["territory_id"] = str(territory_id)
+    data, convert_errors = _convert_reporting_all(raw)
+    errors.extend(convert_errors)
+    if data is not None and not errors:
+        try:
+            check_shape(data.geofence, data.opening_hours, data.lat, data.lng)
+        except DomainError as exc:
+            error = exc.errors[0] if exc.errors else FieldError("row", exc.detail)
+            column = "fence_polygon" if error.field.startswith("geofence") else error.field
+            errors.append(_RowError(column, error.message))
+    return (None if errors else data), errors
 
 
 def _active(row: dict[str, str]) -> bool | None:
@@ -142,15 +169,18 @@ async def import_stores(principal: Principal, body: bytes) -> schemas.ImportResu
     first_line: dict[str, int] = {}
     for index, row in enumerate(rows):
         line = index + 2  # the header is line 1
+        data, row_errors = _row_to_create(row, reps, territories)
         try:
-            data = _row_to_create(row, reps, territories)
             active = _active(row)
-            if data.code in first_line:
-                raise _RowError("code", f"{data.code!r} appears already on line {first_line[data.code]}")
-            first_line[data.code] = line
-            parsed.append((data, active))
         except _RowError as exc:
-            errors.append(FieldError(f"rows[{line}].{exc.field}", exc.message))
+            row_errors.append(exc)
+        code = row.get("code", "")
+        if code and code in first_line:
+            row_errors.append(_RowError("code", f"{code!r} appears already on line {first_line[code]}"))
+        first_line.setdefault(code, line)
+        errors.extend(FieldError(f"rows[{line}].{e.field}", e.message) for e in row_errors)
+        if data is not None and not row_errors:
+            parsed.append((data, active))
     if not rows:
         raise Invalid.field("file", "has a header but no rows", code="import.empty")
     if errors:

@@ -66,7 +66,7 @@ class Monthly(msgspec.Struct, tag="monthly", tag_field="kind", frozen=True, forb
     """`times` visits a calendar month, on the preferred weekdays when given."""
 
     times: Annotated[int, Meta(ge=1, le=4)] = 1
-    weekdays: list[Weekday] = []
+    weekdays: list[Weekday] = msgspec.field(default_factory=list)
 
 
 VisitFrequency = Weekly | Monthly
@@ -116,7 +116,7 @@ class StoreCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     country: Country = ""
     geofence: Geofence = CircleFence()
     opening_hours: OpeningHours | None = None
-    visit_frequency: VisitFrequency = Weekly(weekdays=["mon"])
+    visit_frequency: VisitFrequency = msgspec.field(default_factory=lambda: Weekly(weekdays=["mon"]))
     visit_minutes: VisitMinutes = 30
     priority: Priority = 3
     assigned_rep_id: uuid.UUID | None = None

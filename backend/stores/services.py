@@ -7,9 +7,10 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
+from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
-from backend.db import write_transaction
+from backend.db import contains, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.geo import MAX_FENCE_OFFSET_M, polygon_offset_m, polygon_problem
 from backend.orgs.services import team_rep_ids
@@ -33,7 +34,7 @@ async def visible_stores(principal: Principal) -> Any:
     A rep: the stores assigned to them. A supervisor: those assigned to their team's reps, and every store in a
     territory they supervise. An admin: the whole organisation.
     """
-    condition = Store.org_id == principal.org_id
+    condition: Combinable = Store.org_id == principal.org_id
     if principal.is_rep:
         return condition & (Store.assigned_rep_id == principal.user_id)
     if principal.is_supervisor:
@@ -51,7 +52,7 @@ async def visible_stores(principal: Principal) -> Any:
             parts.append(Store.territory_id.is_in(territories))
         if not parts:
             return condition & (Store.id.is_null())  # sees nothing
-        scope = parts[0]
+        scope: Combinable = parts[0]
         for part in parts[1:]:
             scope |= part
         return condition & scope
@@ -70,9 +71,9 @@ async def list_stores(
     assigned_rep_id: uuid.UUID | None = None,
     active: bool | None = None,
 ) -> Page[schemas.Store]:
-    condition = await visible_stores(principal)
+    condition: Combinable = await visible_stores(principal)
     if q:
-        condition &= Store.name.ilike(f"%{q}%") | Store.code.ilike(f"%{q}%") | Store.address.ilike(f"%{q}%")
+        condition &= contains(Store.name, q) | contains(Store.code, q) | contains(Store.address, q)
     if chain:
         condition &= Store.chain == chain
     if channel:
@@ -98,7 +99,7 @@ async def list_stores(
 
 
 async def get_store(principal: Principal, store_id: uuid.UUID) -> schemas.Store:
-    condition = await visible_stores(principal)
+    condition: Combinable = await visible_stores(principal)
     row = await Store.select().where(condition & (Store.id == store_id)).first().output(load_json=True).run()
     if row is None:
         raise NotFound("Store not found", code="store.not_found")

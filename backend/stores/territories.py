@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from msgspec import UNSET
+from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
 from backend.db import write_transaction
@@ -20,14 +21,14 @@ from backend.tables_base import new_id, utcnow
 
 
 def _visible(principal: Principal) -> Any:
-    condition = Territory.org_id == principal.org_id
+    condition: Combinable = Territory.org_id == principal.org_id
     if not principal.is_admin:
         condition &= Territory.supervisor_id == principal.user_id
     return condition
 
 
 async def list_territories(principal: Principal, *, limit: int, offset: int) -> Page[schemas.Territory]:
-    condition = _visible(principal)
+    condition: Combinable = _visible(principal)
     rows = (
         await Territory.select()
         .where(condition)
@@ -69,7 +70,7 @@ async def _check(org_id: uuid.UUID, polygon: dict[str, Any] | None, supervisor_i
 
 
 async def _name_taken(org_id: uuid.UUID, name: str, except_id: uuid.UUID | None = None) -> bool:
-    condition = (Territory.org_id == org_id) & (Territory.name == name)
+    condition: Combinable = (Territory.org_id == org_id) & (Territory.name == name)
     if except_id is not None:
         condition &= Territory.id != except_id
     return await Territory.exists().where(condition).run()

@@ -41,8 +41,8 @@ def _days(spec: str) -> list[Weekday]:
         match = _DAY_SPEC.match(part.strip())
         if not match:
             raise ValueError(f"unknown day {part.strip()!r} (use mon..sun, or a range like mon-fri)")
-        first = WEEKDAYS.index(match.group(1))  # type: ignore[arg-type]
-        last = WEEKDAYS.index(match.group(2)) if match.group(2) else first  # type: ignore[arg-type]
+        first = WEEKDAYS.index(match.group(1))
+        last = WEEKDAYS.index(match.group(2)) if match.group(2) else first
         if last < first:
             raise ValueError(f"day range {part.strip()!r} runs backwards")
         days.extend(WEEKDAYS[first : last + 1])
@@ -69,7 +69,13 @@ def parse_opening_hours(text: str) -> OpeningHours | None:
                 if not match:
                     raise ValueError(f"{token!r} is not an interval like 08:00-12:00")
                 opens, closes = (t if len(t) == 5 else "0" + t for t in match.groups())
-                intervals.append(msgspec.convert([opens, closes], Interval))
+                try:
+                    intervals.append(msgspec.convert([opens, closes], Interval))
+                except msgspec.ValidationError as exc:
+                    detail = str(exc).split(" - at")[0]
+                    if "regex" in detail:
+                        detail = "times run from 00:00 to 24:00"
+                    raise ValueError(f"{token!r}: {detail}") from None
         for day in days:
             if day in hours:
                 raise ValueError(f"{day} is given twice")

@@ -1,6 +1,7 @@
 from piccolo.columns import (
     JSON,
     Boolean,
+    Date,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -28,7 +29,8 @@ class Visit(Table):
     # planned | checked_in | checked_out | skipped | missed
     state = Varchar(length=16, default="planned", index=True)
     planned = Boolean(default=False)
-    planned_date = Timestamptz(null=True, default=None)
+    # The local calendar day the visit was planned for (the rep's time zone).
+    planned_date = Date(null=True, default=None)
     check_in_at = Timestamptz(null=True, default=None, index=True)
     check_in_lat = DoublePrecision(null=True, default=None)
     check_in_lng = DoublePrecision(null=True, default=None)

@@ -6,11 +6,13 @@ unique index is portable and enforces the same rule on SQLite and PostgreSQL.
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-11-23T09:11:00:000000"
+ID = "2026-11-23T09:30:30:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "unique keys"
 
 UNIQUE_INDEXES = {
+    # Names identify organisations on the command line (`--org NAME`).
+    "organization_name_key": ("organization", ("name",)),
     "store_org_code_key": ("store", ("org_id", "code")),
     "product_org_code_key": ("product", ("org_id", "code")),
     "product_org_barcode_key": ("product", ("org_id", "barcode")),
