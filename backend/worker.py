@@ -1,0 +1,65 @@
+"""The background worker: periodic jobs over the database, which is the queue (no in-memory state to lose).
+
+Each job is an async function run every `interval` seconds. A job that fails is logged and tried again at its
+next turn; it never stops the others. Today's job prunes expired login-failure records; the Web Push issue adds
+reminder and alert delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from backend.auth.tables import LoginFailure
+from backend.settings import Settings
+from backend.tables_base import utcnow
+
+log = logging.getLogger("fieldbook.worker")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float
+    run: Callable[[Settings], Awaitable[int]]
+
+
+async def prune_login_failures(settings: Settings) -> int:
+    """Delete login failures older than the rate-limit window; they no longer count. Returns rows deleted."""
+    cutoff = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
+    deleted = await LoginFailure.delete().where(LoginFailure.at < cutoff).returning(LoginFailure.id).run()
+    return len(deleted)
+
+
+JOBS = [Job("prune_login_failures", 600.0, prune_login_failures)]
+
+
+async def run_once(settings: Settings, jobs: list[Job] = JOBS) -> dict[str, int]:
+    """Run every job once; returns how much each one did (failures are logged and count as -1)."""
+    done: dict[str, int] = {}
+    for job in jobs:
+        try:
+            done[job.name] = await job.run(settings)
+        except Exception:
+            log.exception("job %s failed", job.name)
+            done[job.name] = -1
+    return done
+
+
+async def run_forever(settings: Settings, stop: asyncio.Event, jobs: list[Job] = JOBS) -> None:
+    """Run each job on its interval until `stop` is set."""
+    next_run = {job.name: 0.0 for job in jobs}
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        now = loop.time()
+        for job in jobs:
+            if now >= next_run[job.name]:
+                next_run[job.name] = now + job.interval
+                await run_once(settings, [job])
+        wait = max(0.05, min(next_run.values()) - loop.time())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=wait)
