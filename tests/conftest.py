@@ -58,17 +58,21 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         await admin.close()
 
 
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    """Test settings: a fixed secret, the test client's host allowed; override per module as needed."""
+    values: dict[str, object] = {
+        "data_dir": str(data_dir),
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "allowed_hosts": ["testserver.local", "localhost", "127.0.0.1"],
+        "pwa_dist": str(data_dir / "no-pwa"),
+    }
+    return settings_from_env({}, **{**values, **overrides})
+
+
 @pytest.fixture(scope="module")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    data_dir: Path = tmp_path_factory.mktemp("data")
-    return settings_from_env(
-        {},
-        data_dir=str(data_dir),
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        allowed_hosts=["testserver.local", "localhost", "127.0.0.1"],
-        pwa_dist=str(data_dir / "no-pwa"),
-    )
+    return make_settings(database_url, tmp_path_factory.mktemp("data"))
 
 
 @pytest_asyncio.fixture(scope="module")

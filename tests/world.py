@@ -105,6 +105,7 @@ async def build_tenant(client: httpx.AsyncClient, name: str, barcode_base: int) 
             name="Jasmine tea 500ml",
             brand="Demo",
             category="Beverages",
+            own_brand=True,
             barcode=with_check_digit(str(barcode_base)),
             rrp_minor=450,
         ),

@@ -1,0 +1,209 @@
+"""Every endpoint x every role (anonymous, rep, supervisor, admin) x own or other organisation.
+
+The route table below must match the app's routes exactly, so a new endpoint fails this module until its policy
+is written down here. For each case the expected status follows from the policy: anonymous 401, a role outside
+the policy 403 (and nothing written), an allowed role 2xx on its own organisation's object and 404 on another
+organisation's (and nothing written).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from backend.catalog import services as catalog
+from backend.catalog.schemas import AssortmentCreate
+from backend.stores import territories
+from backend.stores.schemas import TerritoryCreate
+from tests.world import Tenant
+
+EVERYONE = frozenset({"rep", "supervisor", "admin"})
+STAFF = frozenset({"supervisor", "admin"})
+ADMIN = frozenset({"admin"})
+PUBLIC = frozenset({"anonymous", "rep", "supervisor", "admin"})
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+async def fresh_territory(tenant: Tenant) -> uuid.UUID:
+    admin = tenant.principal("admin", "admin")
+    return (await territories.create_territory(admin, TerritoryCreate(name=f"T-{unique()}"))).id
+
+
+async def fresh_assortment(tenant: Tenant) -> uuid.UUID:
+    admin = tenant.principal("admin", "admin")
+    rule = AssortmentCreate(product_id=tenant.ids["product"], chain=f"Chain-{unique()}")
+    return (await catalog.create_assortment(admin, rule)).id
+
+
+Target = Callable[[Tenant], Awaitable[uuid.UUID]] | str | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    target: Target = None  # "ids:<key>" / "users:<who>" / an async factory making a fresh object
+    body: Callable[[], Any] | None = None
+    content_type: str = "application/json"
+    ok: tuple[int, ...] = (200, 201, 204)
+    # What the GET of the object answers afterwards, to prove a refused write changed nothing.
+    check: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def store_csv() -> bytes:
+    return f"code,name,channel,lat,lng\nIMP-{unique()},Imported shop,convenience,31.23,121.47\n".encode()
+
+
+ROUTES: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/v1/auth/login"): Rule(
+        PUBLIC, body=lambda: {"email": "nobody@x.test", "password": "whatever"}, ok=(401,)
+    ),
+    ("GET", "/api/v1/health"): Rule(PUBLIC),
+    ("GET", "/api/v1/me"): Rule(EVERYONE),
+    # A wrong current password: checks who may call it without logging the caller out of the other cases.
+    ("POST", "/api/v1/me/password"): Rule(
+        EVERYONE, body=lambda: {"current_password": "wrong password", "new_password": "a new long password"}, ok=(400,)
+    ),
+    ("GET", "/api/v1/users"): Rule(STAFF),
+    ("POST", "/api/v1/users"): Rule(
+        ADMIN,
+        body=lambda: {"email": f"{unique()}@new.test", "password": "long enough password", "name": "N", "role": "rep"},
+    ),
+    ("GET", "/api/v1/users/{user_id:uuid}"): Rule(STAFF, target="users:rep"),
+    ("PATCH", "/api/v1/users/{user_id:uuid}"): Rule(
+        ADMIN, target="users:rep2", body=lambda: {"name": f"Renamed {unique()}"}, check="/api/v1/users/{id}"
+    ),
+    ("GET", "/api/v1/territories"): Rule(STAFF),
+    ("POST", "/api/v1/territories"): Rule(ADMIN, body=lambda: {"name": f"Territory {unique()}"}),
+    ("GET", "/api/v1/territories/{territory_id:uuid}"): Rule(STAFF, target="ids:territory"),
+    ("PATCH", "/api/v1/territories/{territory_id:uuid}"): Rule(
+        ADMIN, target=fresh_territory, body=lambda: {"name": f"Renamed {unique()}"}
+    ),
+    ("DELETE", "/api/v1/territories/{territory_id:uuid}"): Rule(
+        ADMIN, target=fresh_territory, check="/api/v1/territories/{id}"
+    ),
+    ("GET", "/api/v1/stores"): Rule(EVERYONE),
+    ("POST", "/api/v1/stores"): Rule(
+        ADMIN, body=lambda: {"code": f"N-{unique()}", "name": "New", "channel": "other", "lat": 31.2, "lng": 121.4}
+    ),
+    ("GET", "/api/v1/stores/{store_id:uuid}"): Rule(EVERYONE, target="ids:store"),
+    ("PATCH", "/api/v1/stores/{store_id:uuid}"): Rule(
+        ADMIN, target="ids:store", body=lambda: {"name": f"Renamed {unique()}"}, check="/api/v1/stores/{id}"
+    ),
+    ("POST", "/api/v1/stores/import"): Rule(ADMIN, body=store_csv, content_type="text/csv"),
+    ("GET", "/api/v1/stores/export"): Rule(STAFF),
+    ("GET", "/api/v1/products"): Rule(EVERYONE),
+    ("POST", "/api/v1/products"): Rule(
+        ADMIN, body=lambda: {"code": f"P-{unique()}", "name": "New", "brand": "B", "category": "C", "own_brand": False}
+    ),
+    ("GET", "/api/v1/products/{product_id:uuid}"): Rule(EVERYONE, target="ids:product"),
+    ("PATCH", "/api/v1/products/{product_id:uuid}"): Rule(
+        ADMIN, target="ids:product", body=lambda: {"name": f"Renamed {unique()}"}, check="/api/v1/products/{id}"
+    ),
+    ("GET", "/api/v1/assortments"): Rule(EVERYONE),
+    ("POST", "/api/v1/assortments"): Rule(ADMIN, body=None),  # body needs the caller's product: see _body
+    ("GET", "/api/v1/assortments/{assortment_id:uuid}"): Rule(EVERYONE, target="ids:assortment"),
+    ("PATCH", "/api/v1/assortments/{assortment_id:uuid}"): Rule(
+        ADMIN, target=fresh_assortment, body=lambda: {"min_facings": 3}, check="/api/v1/assortments/{id}"
+    ),
+    ("DELETE", "/api/v1/assortments/{assortment_id:uuid}"): Rule(
+        ADMIN, target=fresh_assortment, check="/api/v1/assortments/{id}"
+    ),
+}
+
+ROLES = ["anonymous", "rep", "supervisor", "admin"]
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for (method, path), rule in ROUTES.items():
+        owners = ["own", "other"] if rule.target else ["own"]
+        for role, owner in itertools.product(ROLES, owners):
+            cases.append(pytest.param(method, path, role, owner, id=f"{method} {path} {role} {owner}"))
+    return cases
+
+
+def test_every_route_has_a_policy(app: Any) -> None:
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
+        if method not in ("OPTIONS", "HEAD") and not route.path.startswith("/schema")
+    }
+    assert routes == set(ROUTES), f"routes without a policy: {routes - set(ROUTES)}; stale: {set(ROUTES) - routes}"
+
+
+async def _target_id(rule: Rule, tenant: Tenant) -> uuid.UUID | None:
+    if rule.target is None:
+        return None
+    if callable(rule.target):
+        return await rule.target(tenant)
+    kind, key = rule.target.split(":")
+    return tenant.users[key] if kind == "users" else tenant.ids[key]
+
+
+def _body(method: str, path: str, rule: Rule, caller: Tenant) -> Any:
+    if path == "/api/v1/assortments" and method == "POST":
+        return {"product_id": str(caller.ids["product"]), "chain": f"Chain-{unique()}"}
+    return rule.body() if rule.body else None
+
+
+@pytest.mark.parametrize(("method", "path", "role", "owner"), _cases())
+async def test_policy(world: Any, client: Any, method: str, path: str, role: str, owner: str) -> None:
+    rule = ROUTES[(method, path)]
+    caller = world.own
+    target_tenant = world.own if owner == "own" else world.other
+    object_id = await _target_id(rule, target_tenant)
+    url = path.split("{")[0] + str(object_id) if object_id else path
+    headers = {} if role == "anonymous" else caller.auth(role)
+    body = _body(method, path, rule, caller)
+    kwargs: dict[str, Any] = {}
+    if body is not None:
+        if rule.content_type == "application/json":
+            kwargs["json"] = body
+        else:
+            kwargs["content"] = body
+            headers = {**headers, "Content-Type": rule.content_type}
+    before = await _snapshot(client, rule, target_tenant, object_id)
+
+    response = await client.request(method, url, headers=headers, **kwargs)
+
+    if role not in rule.roles:
+        expected = {401} if role == "anonymous" else {403}
+    elif owner == "other":
+        expected = {404}
+    else:
+        expected = set(rule.ok)
+    assert response.status_code in expected, f"{method} {url} as {role}: {response.status_code} {response.text}"
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"]
+        assert await _snapshot(client, rule, target_tenant, object_id) == before, "a refused request wrote"
+        return
+    payload = response.json() if response.headers.get("content-type", "").startswith("application/json") else None
+    if isinstance(payload, dict) and "items" in payload:
+        _assert_only_own(payload["items"], caller)
+    elif isinstance(payload, dict) and "org_id" in payload:
+        assert payload["org_id"] == str(caller.org_id)
+
+
+async def _snapshot(client: Any, rule: Rule, tenant: Tenant, object_id: uuid.UUID | None) -> Any:
+    """The object as its tenant's admin sees it (None when there is nothing to compare)."""
+    if rule.check is None or object_id is None:
+        return None
+    response = await client.get(rule.check.format(id=object_id), headers=tenant.auth("admin"))
+    return response.status_code, response.json()
+
+
+def _assert_only_own(items: list[dict[str, Any]], caller: Tenant) -> None:
+    for item in items:
+        if "org_id" in item:
+            assert item["org_id"] == str(caller.org_id), f"another tenant's row leaked: {item}"
