@@ -1,0 +1,132 @@
+"""The sans-IO sync engine: a request and a store in, the reply out. No HTTP, no database.
+
+`handle()` checks the request as a whole (protocol, schema version, size, cursor), then each change (clock skew,
+then the caller's policy), merges the accepted ones, and pulls what the caller has not seen. The caller (the
+backend) runs it inside one database transaction, so a push is applied entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sync import messages as m
+from sync.changes import Change
+from sync.clock import Clock, ClockError, Hlc
+from sync.store import ChangeStore, Policy, Rejection
+
+_CURSOR = re.compile(r"^v1:(\d{1,19})$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_changes: int = 5_000
+    page_size: int = 1_000
+    max_skew_ms: int = 5 * 60 * 1000
+
+
+class SyncRefused(Exception):
+    """The whole request is refused; nothing was applied. `status` is the HTTP status to answer with."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def format_cursor(seq: int) -> str:
+    return f"v1:{seq}"
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    match = _CURSOR.match(cursor)
+    if not match:
+        raise SyncRefused(m.BAD_CURSOR, f"{cursor!r} is not a cursor this server issued")
+    return int(match.group(1))
+
+
+async def handle(
+    request: m.SyncRequest,
+    *,
+    store: ChangeStore,
+    policy: Policy,
+    clock: Clock,
+    schema_versions: Collection[int],
+    limits: Limits = Limits(),
+) -> m.SyncResponse:
+    if request.protocol != m.PROTOCOL:
+        raise SyncRefused(m.UNSUPPORTED_PROTOCOL, f"protocol {request.protocol} is not supported; use {m.PROTOCOL}")
+    if request.schema_version not in schema_versions:
+        raise SyncRefused(
+            m.UNKNOWN_SCHEMA,
+            f"schema version {request.schema_version} is unknown here (known: {sorted(schema_versions)}); "
+            "update the app or wait for the server to be upgraded",
+        )
+    if len(request.changes) > limits.max_changes:
+        raise SyncRefused(
+            m.TOO_MANY_CHANGES, f"{len(request.changes)} changes in one request; at most {limits.max_changes}", 413
+        )
+    cursor = parse_cursor(request.cursor)
+    horizon = await store.horizon()
+    if cursor is not None and cursor < horizon:
+        raise SyncRefused(
+            m.MUST_REFETCH, "this replica is older than the server keeps deletions for; download it again", 409
+        )
+
+    now = clock.now()
+    results: list[m.ChangeResult | None] = [None] * len(request.changes)
+    reviewable: list[int] = []
+    for index, change in enumerate(request.changes):
+        skew = _skew(change, now, limits.max_skew_ms)
+        if skew is not None:
+            results[index] = skew
+        else:
+            reviewable.append(index)
+    verdicts = await policy.review([request.changes[i] for i in reviewable])
+    accepted: list[Change] = []
+    for index, verdict in zip(reviewable, verdicts, strict=True):
+        if verdict is None:
+            change = request.changes[index]
+            accepted.append(change)
+            results[index] = m.ACCEPTED
+            # Skew was checked above; an overflowing counter only delays our own next stamps.
+            with contextlib.suppress(ClockError):
+                clock.receive(Hlc.parse(change.hlc, change.node))
+        else:
+            results[index] = _rejected(verdict)
+    await store.apply(accepted)
+
+    # A replica has what it made itself, except when it downloads everything again (cursor null).
+    exclude = request.client_id if cursor is not None else None
+    pull = await store.pull(cursor, min(request.limit or limits.page_size, limits.page_size), exclude)
+    return m.SyncResponse(
+        results=[r for r in results if r is not None],
+        changes=pull.changes,
+        removed=pull.removed,
+        cursor=format_cursor(pull.cursor),
+        has_more=pull.has_more,
+        server_time=now.wall,
+        checksum=pull.checksum,
+    )
+
+
+def _skew(change: Change, now: Hlc, bound_ms: int) -> m.ChangeResult | None:
+    wall = int(change.hlc[:12], 16)
+    if wall - now.wall <= bound_ms:
+        return None
+    return m.ChangeResult(
+        status="rejected",
+        code=m.CLOCK_SKEW,
+        message=f"stamped {wall - now.wall} ms ahead of the server (server_time {now.wall}); "
+        "correct the clock offset and stamp the change again",
+        field="hlc",
+    )
+
+
+def _rejected(verdict: Rejection) -> m.ChangeResult:
+    return m.ChangeResult(status="rejected", code=verdict.code, message=verdict.message, field=verdict.field)
