@@ -27,6 +27,7 @@ from backend.hosts import AllowedHostsMiddleware
 from backend.orgs.controllers import UserController
 from backend.settings import Settings, get_settings, load_secret_key
 from backend.stores.controllers import StoreController, TerritoryController
+from backend.sync_api.controllers import SyncController
 
 CONTROLLERS = [
     AuthController,
@@ -35,6 +36,7 @@ CONTROLLERS = [
     StoreController,
     ProductController,
     AssortmentController,
+    SyncController,
 ]
 
 

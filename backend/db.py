@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -89,6 +90,11 @@ def write_transaction() -> Any:
     return engine.transaction()
 
 
+def read_transaction() -> Any:
+    """A transaction for reads that must see one consistent state (plain BEGIN; no write lock on SQLite)."""
+    return current_engine().transaction()
+
+
 async def migrate(quiet: bool = True) -> None:
     """Apply every migration not yet applied to the current engine."""
     import contextlib
@@ -117,3 +123,28 @@ def contains(column: Any, text: str) -> Any:
     """A case-insensitive substring match: ILIKE on PostgreSQL, LIKE on SQLite (case-insensitive for ASCII)."""
     pattern = f"%{text}%"
     return column.like(pattern) if is_sqlite(current_engine()) else column.ilike(pattern)
+
+
+# Hand-written migrations: indexes Piccolo's auto migrations can't express portably.
+Indexes = dict[str, tuple[str, tuple[str, ...], bool]]  # name -> (table, columns, unique)
+
+
+def index_migration(migration_id: str, description: str, indexes: Indexes) -> MigrationManager:
+    """A migration that creates `indexes` (and drops them backwards)."""
+    manager = MigrationManager(migration_id=migration_id, app_name="fieldbook", description=description)
+
+    async def create() -> None:
+        engine = current_engine()
+        for name, (table, columns, unique) in indexes.items():
+            cols = ", ".join(f'"{c}"' for c in columns)
+            kind = "UNIQUE INDEX" if unique else "INDEX"
+            await engine.run_ddl(f'CREATE {kind} IF NOT EXISTS "{name}" ON "{table}" ({cols})')
+
+    async def drop() -> None:
+        engine = current_engine()
+        for name in indexes:
+            await engine.run_ddl(f'DROP INDEX IF EXISTS "{name}"')
+
+    manager.add_raw(create)
+    manager.add_raw_backwards(drop)
+    return manager

@@ -11,6 +11,7 @@ from backend.orgs.tables import Organization, User
 from backend.planning.tables import RoutePlan, RouteStop
 from backend.push.tables import PushSubscription
 from backend.stores.tables import Store, Territory
+from backend.sync_api.tables import SyncCounter, SyncField, SyncRemoval
 from backend.visits.tables import Photo, Reminder, Visit
 
 APP_CONFIG = AppConfig(
@@ -32,6 +33,9 @@ APP_CONFIG = AppConfig(
         Inspection,
         InspectionItem,
         PushSubscription,
+        SyncField,
+        SyncCounter,
+        SyncRemoval,
     ],
     migration_dependencies=[],
     commands=[],

@@ -37,6 +37,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     trusted_proxies: list[str] = []
     max_body_bytes: Positive = 1_000_000
     max_import_bytes: Positive = 10_000_000
+    max_sync_bytes: Positive = 10_000_000
+    sync_max_changes: Positive = 5_000
+    sync_page_size: Positive = 5_000
+    # A change stamped further ahead of the server's clock is refused with sync.clock_skew.
+    sync_max_skew_seconds: Positive = 300
+    # Deleted rows are kept this long for offline devices to learn of the deletion; older cursors must refetch.
+    sync_tombstone_days: Positive = 90
     token_ttl_minutes: Positive = 720
     login_window_minutes: Positive = 15
     login_max_failures_per_account: Positive = 5

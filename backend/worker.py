@@ -1,8 +1,8 @@
 """The background worker: periodic jobs over the database, which is the queue (no in-memory state to lose).
 
 Each job is an async function run every `interval` seconds. A job that fails is logged and tried again at its
-next turn; it never stops the others. Today's job prunes expired login-failure records; the Web Push issue adds
-reminder and alert delivery.
+next turn; it never stops the others. Today's jobs prune expired login-failure records and purge old sync
+tombstones; the Web Push issue adds reminder and alert delivery.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from backend.auth.tables import LoginFailure
 from backend.settings import Settings
+from backend.sync_api import compaction
 from backend.tables_base import utcnow
 
 log = logging.getLogger("fieldbook.worker")
@@ -35,7 +36,15 @@ async def prune_login_failures(settings: Settings) -> int:
     return len(deleted)
 
 
-JOBS = [Job("prune_login_failures", 600.0, prune_login_failures)]
+async def purge_sync_tombstones(settings: Settings) -> int:
+    """Forget rows deleted longer ago than the retention window (docs/sync-protocol.md 5.4)."""
+    return await compaction.purge_tombstones(dt.timedelta(days=settings.sync_tombstone_days))
+
+
+JOBS = [
+    Job("prune_login_failures", 600.0, prune_login_failures),
+    Job("purge_sync_tombstones", 3600.0, purge_sync_tombstones),
+]
 
 
 async def run_once(settings: Settings, jobs: list[Job] = JOBS) -> dict[str, int]:

@@ -17,6 +17,7 @@ from backend.db import contains, write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.paging import Page
 from backend.stores.tables import Store
+from backend.sync_api.record import record_delete, record_domain
 from backend.tables_base import new_id, utcnow
 
 
@@ -89,6 +90,7 @@ async def create_product(principal: Principal, data: schemas.ProductCreate) -> s
     async with write_transaction():
         await _check_unique(principal.org_id, data.code, data.barcode, None)
         await Product.insert(Product(id=product_id, org_id=principal.org_id, **msgspec.structs.asdict(data))).run()
+        await record_domain(principal.org_id, "product", [product_id])
     return await get_product(principal, product_id)
 
 
@@ -105,6 +107,7 @@ async def update_product(principal: Principal, product_id: uuid.UUID, data: sche
             .where((Product.id == product_id) & (Product.org_id == principal.org_id))
             .run()
         )
+        await record_domain(principal.org_id, "product", [product_id])
     return await get_product(principal, product_id)
 
 
@@ -176,6 +179,7 @@ async def create_assortment(principal: Principal, data: schemas.AssortmentCreate
         await Assortment.insert(
             Assortment(id=assortment_id, org_id=principal.org_id, **msgspec.structs.asdict(data))
         ).run()
+        await record_domain(principal.org_id, "assortment", [assortment_id])
     return await get_assortment(principal, assortment_id)
 
 
@@ -191,6 +195,7 @@ async def update_assortment(
             .where((Assortment.id == assortment_id) & (Assortment.org_id == principal.org_id))
             .run()
         )
+        await record_domain(principal.org_id, "assortment", [assortment_id])
     return await get_assortment(principal, assortment_id)
 
 
@@ -200,3 +205,4 @@ async def delete_assortment(principal: Principal, assortment_id: uuid.UUID) -> N
         await (
             Assortment.delete().where((Assortment.id == assortment_id) & (Assortment.org_id == principal.org_id)).run()
         )
+        await record_delete(principal.org_id, "assortment", assortment_id)

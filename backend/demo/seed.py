@@ -33,6 +33,7 @@ from backend.stores.schemas import TerritoryCreate
 from backend.stores.services import store_values
 from backend.stores.tables import Store
 from backend.stores.territories import create_territory
+from backend.sync_api.record import record_domain
 from backend.visits.tables import Visit
 
 BATCH_SIZE = 500
@@ -86,7 +87,8 @@ async def seed_demo(*, force: bool = False, today: dt.date | None = None, seed: 
         products = plan_products(rng)
         await insert_in_batches(Product, [Product(id=p.id, org_id=org.id, **asdict(p.data)) for p in products])
         rules = plan_assortments(rng, products, stores)
-        await insert_in_batches(Assortment, [Assortment(org_id=org.id, **asdict(r)) for r in rules])
+        assortments = [Assortment(org_id=org.id, **asdict(r)) for r in rules]
+        await insert_in_batches(Assortment, assortments)
 
         visits = plan_history(rng, org_id=org.id, team=team, stores=stores, today=today, zone=zone)
         await insert_in_batches(Visit, visits)
@@ -95,6 +97,11 @@ async def seed_demo(*, force: bool = False, today: dt.date | None = None, seed: 
         )
         await insert_in_batches(Inspection, inspections)
         await insert_in_batches(InspectionItem, items)
+        # Devices pull the demo like anything else written on the server.
+        await record_domain(org.id, "store", [s.id for s in stores])
+        await record_domain(org.id, "product", [p.id for p in products])
+        await record_domain(org.id, "assortment", [a.id for a in assortments])
+        await record_domain(org.id, "visit", [v.id for v in visits])
     return DemoSummary(
         organization=org.name,
         logins=team.logins(),

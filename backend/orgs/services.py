@@ -18,6 +18,7 @@ from backend.fields import check_time_zone
 from backend.orgs import schemas
 from backend.orgs.tables import Organization, User
 from backend.paging import Page
+from backend.sync_api.record import rescope_audience
 from backend.tables_base import new_id, utcnow
 
 USER_COLUMNS = [c for c in User._meta.columns if c._meta.name != "password_hash"]
@@ -70,17 +71,6 @@ def _visible_users(principal: Principal) -> Any:
     elif principal.is_rep:
         condition &= User.id == principal.user_id
     return condition
-
-
-async def team_rep_ids(principal: Principal) -> list[uuid.UUID]:
-    """The reps whose work the caller may see: a supervisor's team, an admin's whole organisation."""
-    if principal.is_rep:
-        return [principal.user_id]
-    condition: Combinable = (User.org_id == principal.org_id) & (User.role == "rep")
-    if principal.is_supervisor:
-        condition &= User.supervisor_id == principal.user_id
-    rows = await User.select(User.id).where(condition).run()
-    return [row["id"] for row in rows]
 
 
 async def list_users(
@@ -190,6 +180,9 @@ async def update_user(principal: Principal, user_id: uuid.UUID, data: schemas.Us
     changes[User.updated_at] = now
     async with write_transaction():
         await User.update(changes).where((User.id == user_id) & (User.org_id == principal.org_id)).run()
+        if data.supervisor_id is not UNSET and data.supervisor_id != current.supervisor_id:
+            # The rows this user owns now show to another supervisor (docs/sync-protocol.md 5.3).
+            await rescope_audience(principal.org_id, owner_id=user_id, lost_by=current.supervisor_id)
     return await get_user_by_id(user_id)
 
 

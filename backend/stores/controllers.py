@@ -86,7 +86,7 @@ class StoreController(Controller):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in (CSV, "text/plain", "application/csv"):
             raise Invalid.field("content-type", "send the file as text/csv", code="import.content_type")
-        body = await _read_limited(request, settings.max_import_bytes)
+        body = await read_limited(request, settings.max_import_bytes)
         return await csv_import.import_stores(principal, body)
 
     @get("/export", guards=STAFF, summary="The stores in the caller's scope as CSV (the import format)")
@@ -98,7 +98,7 @@ class StoreController(Controller):
         )
 
 
-async def _read_limited(request: Request[Any, Any, Any], limit: int) -> bytes:
+async def read_limited(request: Request[Any, Any, Any], limit: int) -> bytes:
     from litestar.exceptions import ClientException
 
     declared = request.headers.get("content-length")

@@ -22,6 +22,7 @@ from backend.stores.text_formats import (
     parse_frequency,
     parse_opening_hours,
 )
+from backend.sync_api.record import record_domain
 from backend.tables_base import new_id, utcnow
 
 COLUMNS = [
@@ -214,6 +215,8 @@ async def import_stores(principal: Principal, body: bytes) -> schemas.ImportResu
                 created += 1
         for start in range(0, len(inserts), 500):
             await Store.insert(*inserts[start : start + 500]).run()
+        written = [existing[data.code] for data, _ in parsed if data.code in existing] + [s.id for s in inserts]
+        await record_domain(principal.org_id, "store", written)
     return schemas.ImportResult(created=created, updated=updated)
 
 

@@ -13,12 +13,13 @@ from backend.auth.principal import Principal
 from backend.db import contains, write_transaction
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.geo import MAX_FENCE_OFFSET_M, polygon_offset_m, polygon_problem
-from backend.orgs.services import team_rep_ids
 from backend.orgs.tables import User
+from backend.orgs.teams import team_rep_ids
 from backend.paging import Page
 from backend.stores import schemas
 from backend.stores.tables import Store, Territory
 from backend.stores.text_formats import check_opening_hours
+from backend.sync_api.record import record_domain
 from backend.tables_base import new_id, utcnow
 
 JSON_FIELDS = ("geofence", "opening_hours", "visit_frequency")
@@ -162,6 +163,7 @@ async def create_store(principal: Principal, data: schemas.StoreCreate) -> schem
         if await Store.exists().where((Store.org_id == principal.org_id) & (Store.code == data.code)).run():
             raise Conflict(f"A store with code {data.code!r} exists already", code="store.code_taken")
         await Store.insert(Store(id=store_id, org_id=principal.org_id, **store_values(data))).run()
+        await record_domain(principal.org_id, "store", [store_id])
     return await get_store(principal, store_id)
 
 
@@ -189,4 +191,5 @@ async def update_store(principal: Principal, store_id: uuid.UUID, data: schemas.
             .where((Store.id == store_id) & (Store.org_id == principal.org_id))
             .run()
         )
+        await record_domain(principal.org_id, "store", [store_id])
     return await get_store(principal, store_id)

@@ -16,7 +16,8 @@ from backend.geo import polygon_problem
 from backend.orgs.tables import User
 from backend.paging import Page
 from backend.stores import schemas
-from backend.stores.tables import Territory
+from backend.stores.tables import Store, Territory
+from backend.sync_api.record import record_domain, rescope_audience
 from backend.tables_base import new_id, utcnow
 
 
@@ -101,7 +102,7 @@ async def create_territory(principal: Principal, data: schemas.TerritoryCreate) 
 async def update_territory(
     principal: Principal, territory_id: uuid.UUID, data: schemas.TerritoryUpdate
 ) -> schemas.Territory:
-    await get_territory(principal, territory_id)
+    before = await get_territory(principal, territory_id)
     await _check(
         principal.org_id,
         None if data.polygon is UNSET else data.polygon,
@@ -122,6 +123,8 @@ async def update_territory(
             .where((Territory.id == territory_id) & (Territory.org_id == principal.org_id))
             .run()
         )
+        if data.supervisor_id is not UNSET and data.supervisor_id != before.supervisor_id:
+            await rescope_audience(principal.org_id, territory_id=territory_id, lost_by=before.supervisor_id)
     return await get_territory(principal, territory_id)
 
 
@@ -129,4 +132,6 @@ async def delete_territory(principal: Principal, territory_id: uuid.UUID) -> Non
     """Delete a territory; its stores stay and simply belong to no territory."""
     await get_territory(principal, territory_id)
     async with write_transaction():
+        stores = [r["id"] for r in await Store.select(Store.id).where(Store.territory_id == territory_id).run()]
         await Territory.delete().where((Territory.id == territory_id) & (Territory.org_id == principal.org_id)).run()
+        await record_domain(principal.org_id, "store", stores)  # their territory_id is null now

@@ -117,6 +117,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/assortments/{assortment_id:uuid}"): Rule(
         ADMIN, target=fresh_assortment, check="/api/v1/assortments/{id}"
     ),
+    ("POST", "/api/v1/sync"): Rule(
+        EVERYONE, body=lambda: {"protocol": 1, "schema_version": 1, "client_id": f"matrix-{unique()}", "changes": []}
+    ),
 }
 
 ROLES = ["anonymous", "rep", "supervisor", "admin"]

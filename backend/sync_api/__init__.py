@@ -1,0 +1,1 @@
+"""The server side of the sync protocol: field versions in the database, scope, policy, projection, HTTP."""

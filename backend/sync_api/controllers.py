@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, post
+
+from backend.auth.guards import EVERYONE
+from backend.db import read_transaction, write_transaction
+from backend.deps import Caller, SettingsDep
+from backend.errors import DomainError, FieldError, Invalid
+from backend.stores.controllers import read_limited
+from backend.sync_api.clock import server_clock
+from backend.sync_api.policy import SyncPolicy
+from backend.sync_api.registry import SCHEMA_VERSIONS
+from backend.sync_api.store import DatabaseStore
+from sync import messages as m
+from sync.protocol import Limits, SyncRefused, handle
+
+MSGPACK = "application/msgpack"
+
+
+class SyncError(DomainError):
+    title = "Sync refused"
+
+
+class SyncController(Controller):
+    path = "/api/v1/sync"
+    tags = ["sync"]
+
+    @post(
+        "/",
+        guards=EVERYONE,
+        status_code=200,
+        summary="Push local changes and pull what the caller has not seen (docs/sync-protocol.md)",
+        description="Body: a SyncRequest as JSON or MessagePack (Content-Type application/msgpack); the answer "
+        "is a SyncResponse in the same format.",
+        request_max_body_size=None,  # checked below against FIELDBOOK_MAX_SYNC_BYTES
+    )
+    async def sync(self, request: Request[Any, Any, Any], principal: Caller, settings: SettingsDep) -> Response[bytes]:
+        msgpack = request.headers.get("content-type", "").split(";")[0].strip().lower() == MSGPACK
+        body = await read_limited(request, settings.max_sync_bytes)
+        try:
+            message = m.decode_request(body, msgpack=msgpack)
+        except msgspec.ValidationError as exc:
+            text, _, where = str(exc).partition(" - at `$.")
+            raise Invalid(str(exc), errors=[FieldError(where.rstrip("`") or "body", text)]) from None
+        except msgspec.DecodeError as exc:
+            raise Invalid(str(exc), code="request.malformed", errors=[FieldError("body", str(exc))]) from None
+        limits = Limits(
+            max_changes=settings.sync_max_changes,
+            page_size=settings.sync_page_size,
+            max_skew_ms=settings.sync_max_skew_seconds * 1000,
+        )
+        try:
+            async with write_transaction() if message.changes else read_transaction():
+                reply = await handle(
+                    message,
+                    store=DatabaseStore(principal),
+                    policy=SyncPolicy(principal),
+                    clock=server_clock(),
+                    schema_versions=SCHEMA_VERSIONS,
+                    limits=limits,
+                )
+        except SyncRefused as exc:
+            error = SyncError(exc.message, code=exc.code)
+            error.status = exc.status
+            raise error from None
+        payload = m.encode_msgpack(reply) if msgpack else m.encode_json(reply)
+        return Response(payload, media_type=MSGPACK if msgpack else "application/json")

@@ -1,0 +1,179 @@
+"""Which changes a caller may push: table, column, role, row ownership, value type, references, new rows.
+
+Reviewed in one pass over the push with the rows it touches read once. The same rules apply to every client;
+what is refused is refused with a code and the column named (docs/sync-protocol.md section 4).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+import msgspec
+
+from backend.auth.principal import Principal
+from backend.inspections.tables import Inspection
+from backend.orgs.teams import team_rep_ids
+from backend.sync_api import versions
+from backend.sync_api.registry import TABLES, SyncedTable
+from backend.sync_api.scope import may_see, supervised_territories
+from backend.visits.tables import Photo
+from sync import messages as m
+from sync.changes import CAUSAL_LENGTH, Change, is_alive, valid_causal_length
+from sync.store import Rejection
+
+
+class SyncPolicy:
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    async def review(self, changes: Sequence[Change]) -> list[Rejection | None]:
+        verdicts: list[Rejection | None] = [self._static(c) for c in changes]
+        by_table: dict[str, set[str]] = defaultdict(set)
+        for change, verdict in zip(changes, verdicts, strict=True):
+            if verdict is None:
+                by_table[change.table].add(change.row)
+        stored = {t: await versions.read_rows(self.principal.org_id, t, rows) for t, rows in by_table.items()}
+        # What this push brings for rows new to the server: their _cl and fields.
+        incoming: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
+        for change, verdict in zip(changes, verdicts, strict=True):
+            if verdict is None:
+                incoming[(change.table, change.row)][change.column] = change
+        references = await self._reference_checker(changes, verdicts, incoming)
+        for index, change in enumerate(changes):
+            if verdicts[index] is None:
+                verdicts[index] = await self._dynamic(
+                    change, stored[change.table].get(change.row), incoming, references
+                )
+        return _whole_new_rows(changes, verdicts, stored)
+
+    def _static(self, change: Change) -> Rejection | None:
+        table = TABLES.get(change.table)
+        if table is None:
+            return Rejection(m.UNKNOWN_TABLE, f"there is no synced table {change.table!r}", "table")
+        if change.column != CAUSAL_LENGTH and change.column not in table.columns:
+            return Rejection(m.UNKNOWN_COLUMN, f"{change.table} has no column {change.column!r}", change.column)
+        if change.column in table.server_owned:
+            return Rejection(m.SERVER_OWNED, f"{change.table}.{change.column} is set by the server", change.column)
+        if self.principal.role not in table.writable_by:
+            return Rejection(
+                m.NOT_ALLOWED, f"a {self.principal.role} cannot change {change.table} over sync", change.column
+            )
+        if table.source is not None and not _is_uuid(change.row):
+            return Rejection(m.INVALID_VALUE, f"{change.table} ids are UUIDs", "row")
+        if change.column == CAUSAL_LENGTH:
+            if not valid_causal_length(change.value):
+                return Rejection(m.INVALID_VALUE, "_cl must be a positive integer", CAUSAL_LENGTH)
+            return None
+        try:
+            msgspec.convert(change.value, table.columns[change.column], strict=True)
+        except msgspec.ValidationError as exc:
+            return Rejection(m.INVALID_VALUE, f"{change.column}: {str(exc).split(' - at')[0]}", change.column)
+        return None
+
+    async def _dynamic(
+        self,
+        change: Change,
+        stored: dict[str, versions.Stored] | None,
+        incoming: dict[tuple[str, str], dict[str, Change]],
+        references: dict[tuple[str, str], bool],
+    ) -> Rejection | None:
+        table = TABLES[change.table]
+        if stored:
+            owner = next(iter(stored.values())).owner_id
+            if owner != self.principal.user_id:
+                # Another user's row (or one that isn't theirs to write): as if it did not exist for writing.
+                return Rejection(m.NOT_ALLOWED, f"this {change.table} belongs to someone else", change.column)
+        else:
+            brought = incoming[(change.table, change.row)]
+            cl = brought.get(CAUSAL_LENGTH)
+            if cl is None or not is_alive(cl.value):
+                return Rejection(
+                    m.NO_SUCH_ROW, f"no {change.table} {change.row} here; create it with _cl 1", change.column
+                )
+            missing = sorted(table.required - set(brought))
+            if missing:
+                return Rejection(m.INCOMPLETE_ROW, f"a new {change.table} needs {', '.join(missing)}", missing[0])
+        target = table.references.get(change.column)
+        if target and change.value is not None and not references.get((target, str(change.value)), False):
+            return Rejection(m.NO_SUCH_ROW, f"{change.column}: no {target} {change.value} you can see", change.column)
+        if change.column == CAUSAL_LENGTH and not is_alive(change.value):
+            blocker = await self._delete_blocker(table, change.row)
+            if blocker:
+                return Rejection(m.NOT_ALLOWED, blocker, CAUSAL_LENGTH)
+        return None
+
+    async def _reference_checker(
+        self,
+        changes: Sequence[Change],
+        verdicts: list[Rejection | None],
+        incoming: dict[tuple[str, str], dict[str, Change]],
+    ) -> dict[tuple[str, str], bool]:
+        """For every row a change names (store_id, visit_id), whether the caller can see it (or creates it now)."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for change, verdict in zip(changes, verdicts, strict=True):
+            table = TABLES.get(change.table)
+            if verdict is None and table and change.column in table.references and change.value is not None:
+                wanted[table.references[change.column]].add(str(change.value))
+        if not wanted:
+            return {}
+        team = set(await team_rep_ids(self.principal)) if self.principal.is_supervisor else set()
+        territories = set(await supervised_territories(self.principal)) if self.principal.is_supervisor else set()
+        seen: dict[tuple[str, str], bool] = {}
+        for target, rows in wanted.items():
+            stored = await versions.read_rows(self.principal.org_id, target, rows)
+            for row in rows:
+                fields = stored.get(row)
+                if fields:
+                    any_field = next(iter(fields.values()))
+                    alive = is_alive(versions.causal_length(fields))
+                    seen[(target, row)] = alive and may_see(
+                        self.principal,
+                        team,
+                        territories,
+                        org_wide=any_field.org_wide,
+                        owner_id=any_field.owner_id,
+                        territory_id=any_field.territory_id,
+                    )
+                else:
+                    cl = incoming.get((target, row), {}).get(CAUSAL_LENGTH)
+                    seen[(target, row)] = cl is not None and is_alive(cl.value)
+        return seen
+
+    async def _delete_blocker(self, table: SyncedTable, row: str) -> str | None:
+        if table.name != "visit":
+            return None
+        try:
+            visit_id = uuid.UUID(row)
+        except ValueError:
+            return None
+        if await Inspection.exists().where(Inspection.visit_id == visit_id).run():
+            return "this visit has an inspection; delete the inspection first"
+        if await Photo.exists().where(Photo.visit_id == visit_id).run():
+            return "this visit has photos; delete them first"
+        return None
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _whole_new_rows(
+    changes: Sequence[Change],
+    verdicts: list[Rejection | None],
+    stored: dict[str, dict[str, dict[str, versions.Stored]]],
+) -> list[Rejection | None]:
+    """A new row is created whole or not at all: if its _cl or a required field is refused, so is the rest."""
+    blocked: dict[tuple[str, str], Rejection] = {}
+    for change, verdict in zip(changes, verdicts, strict=True):
+        table = TABLES.get(change.table)
+        essential = change.column == CAUSAL_LENGTH or (table is not None and change.column in table.required)
+        new = change.row not in stored.get(change.table, {})
+        if verdict is not None and essential and new:
+            blocked.setdefault((change.table, change.row), verdict)
+    return [blocked.get((c.table, c.row)) if v is None else v for c, v in zip(changes, verdicts, strict=True)]

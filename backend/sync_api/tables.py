@@ -1,0 +1,53 @@
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from backend.orgs.tables import Organization
+from backend.tables_base import created_column, id_column
+
+
+class SyncField(Table):
+    """The winning version of one field of one synced row: the replicated state itself.
+
+    `seq` is the server sequence number the version was stored (or renumbered) at: pull cursors count these.
+    `org_wide`, `owner_id` and `territory_id` are the row's scope keys, copied on every field so a pull is one
+    indexed query. `fp` is the field version's fingerprint (sync/checksum.py).
+    """
+
+    id = id_column()
+    org_id = ForeignKey(Organization, null=False, on_delete=OnDelete.restrict)
+    tbl = Varchar(length=63)
+    row_id = Varchar(length=64)
+    col = Varchar(length=63)
+    # JSON text, decoded by msgspec (a JSON column has numeric affinity in SQLite: '1' would come back as 1).
+    value = Text()
+    hlc = Varchar(length=17)
+    node = Varchar(length=64)
+    seq = BigInt()
+    fp = BigInt()
+    # Whether the row is live (odd _cl): the checksum covers live rows only (docs/sync-protocol.md 6).
+    alive = Boolean(default=True)
+    org_wide = Boolean(default=False)
+    owner_id = UUID(null=True, default=None)
+    territory_id = UUID(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class SyncCounter(Table):
+    """Per organisation: the last sequence number handed out, and the horizon below which cursors are stale."""
+
+    id = id_column()
+    org_id = ForeignKey(Organization, null=False, on_delete=OnDelete.restrict, unique=True)
+    last_seq = BigInt(default=0)
+    horizon = BigInt(default=0)
+
+
+class SyncRemoval(Table):
+    """A row left a user's scope at `seq`: their next pull tells their devices to drop it."""
+
+    id = id_column()
+    org_id = ForeignKey(Organization, null=False, on_delete=OnDelete.restrict)
+    user_id = UUID()
+    tbl = Varchar(length=63)
+    row_id = Varchar(length=64)
+    seq = BigInt()
+    created_at = created_column()

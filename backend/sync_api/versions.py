@@ -1,0 +1,184 @@
+"""Field versions in the database: sequence numbers, batched upserts, reads. Always inside a write transaction.
+
+Sequence numbers come from the organisation's `sync_counter` row, locked (`FOR UPDATE`) until the transaction
+commits on PostgreSQL, and under SQLite's single writer otherwise: numbers therefore become visible in the order
+they were handed out, and a pull never hands out a cursor past a number still to be committed
+(docs/sync-protocol.md 5.1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from backend.db import current_engine, is_sqlite
+from backend.sync_api.tables import SyncCounter, SyncField
+from backend.tables_base import new_id, utcnow
+from sync.changes import CAUSAL_LENGTH, Change
+from sync.checksum import change_fingerprint
+
+BATCH = 200
+
+
+@dataclass
+class Stored:
+    """A field's stored version, with its row's scope keys."""
+
+    change: Change
+    seq: int
+    org_wide: bool
+    owner_id: uuid.UUID | None
+    territory_id: uuid.UUID | None
+
+
+@dataclass
+class Write:
+    change: Change
+    org_wide: bool
+    owner_id: uuid.UUID | None
+    territory_id: uuid.UUID | None
+    alive: bool
+
+
+async def reserve(org_id: uuid.UUID, count: int) -> int:
+    """Hand out `count` sequence numbers; returns the first. Locks the counter until the transaction ends."""
+    await SyncCounter.raw(
+        "INSERT INTO sync_counter (id, org_id, last_seq, horizon) VALUES ({}, {}, 0, 0) "
+        "ON CONFLICT (org_id) DO NOTHING",
+        new_id(),
+        org_id,
+    ).run()
+    lock = "" if is_sqlite(current_engine()) else " FOR UPDATE"
+    rows = await SyncCounter.raw(f"SELECT last_seq FROM sync_counter WHERE org_id = {{}}{lock}", org_id).run()
+    first = int(rows[0]["last_seq"]) + 1
+    if count:
+        await SyncCounter.raw(
+            "UPDATE sync_counter SET last_seq = {} WHERE org_id = {}", first + count - 1, org_id
+        ).run()
+    return first
+
+
+async def counter(org_id: uuid.UUID) -> tuple[int, int]:
+    """(last sequence number handed out, horizon) without locking."""
+    row = (
+        await SyncCounter.select(SyncCounter.last_seq, SyncCounter.horizon)
+        .where(SyncCounter.org_id == org_id)
+        .first()
+        .run()
+    )
+    return (int(row["last_seq"]), int(row["horizon"])) if row else (0, 0)
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def decode_value(text: str) -> Any:
+    return msgspec.json.decode(text)
+
+
+async def write(org_id: uuid.UUID, writes: Sequence[Write]) -> None:
+    """Store these versions (each the new winner of its field) under fresh sequence numbers, in order."""
+    if not writes:
+        return
+    first = await reserve(org_id, len(writes))
+    now = utcnow()
+    for start in range(0, len(writes), BATCH):
+        chunk = writes[start : start + BATCH]
+        values_sql = ", ".join(["({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(chunk))
+        args: list[Any] = []
+        for offset, w in enumerate(chunk):
+            c = w.change
+            args += [new_id(), org_id, c.table, c.row, c.column, _json(c.value), c.hlc, c.node]
+            args += [
+                first + start + offset,
+                change_fingerprint(c),
+                w.alive,
+                w.org_wide,
+                w.owner_id,
+                w.territory_id,
+                now,
+            ]
+        await SyncField.raw(
+            "INSERT INTO sync_field (id, org_id, tbl, row_id, col, value, hlc, node, seq, fp, alive, org_wide, "
+            f"owner_id, territory_id, updated_at) VALUES {values_sql} "
+            "ON CONFLICT (org_id, tbl, row_id, col) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, "
+            "node = excluded.node, seq = excluded.seq, fp = excluded.fp, alive = excluded.alive, "
+            "org_wide = excluded.org_wide, owner_id = excluded.owner_id, territory_id = excluded.territory_id, "
+            "updated_at = excluded.updated_at",
+            *args,
+        ).run()
+    # A row's _cl changed: every field of the row follows its liveness.
+    for w in writes:
+        if w.change.column == CAUSAL_LENGTH:
+            await (
+                SyncField.update({SyncField.alive: w.alive})
+                .where(
+                    (SyncField.org_id == org_id)
+                    & (SyncField.tbl == w.change.table)
+                    & (SyncField.row_id == w.change.row)
+                )
+                .run()
+            )
+
+
+async def read_rows(org_id: uuid.UUID, table: str, row_ids: Iterable[str]) -> dict[str, dict[str, Stored]]:
+    """The stored fields of these rows: {row id: {column: Stored}}."""
+    ids = sorted(set(row_ids))
+    found: dict[str, dict[str, Stored]] = {}
+    for start in range(0, len(ids), 500):
+        rows = (
+            await SyncField.select(
+                SyncField.row_id,
+                SyncField.col,
+                SyncField.value,
+                SyncField.hlc,
+                SyncField.node,
+                SyncField.seq,
+                SyncField.org_wide,
+                SyncField.owner_id,
+                SyncField.territory_id,
+            )
+            .where(
+                (SyncField.org_id == org_id)
+                & (SyncField.tbl == table)
+                & SyncField.row_id.is_in(ids[start : start + 500])
+            )
+            .run()
+        )
+        for r in rows:
+            change = Change(table, r["row_id"], r["col"], decode_value(r["value"]), r["hlc"], r["node"])
+            found.setdefault(r["row_id"], {})[r["col"]] = Stored(
+                change, int(r["seq"]), bool(r["org_wide"]), r["owner_id"], r["territory_id"]
+            )
+    return found
+
+
+async def renumber(
+    org_id: uuid.UUID, table: str, row_id: str, owner_id: uuid.UUID | None, territory_id: uuid.UUID | None
+) -> None:
+    """Give every field of a row new sequence numbers and scope keys: the row's new audience pulls all of it."""
+    rows = (
+        await SyncField.select(SyncField.id)
+        .where((SyncField.org_id == org_id) & (SyncField.tbl == table) & (SyncField.row_id == row_id))
+        .order_by(SyncField.seq)
+        .run()
+    )
+    first = await reserve(org_id, len(rows))
+    for offset, r in enumerate(rows):
+        await (
+            SyncField.update(
+                {SyncField.seq: first + offset, SyncField.owner_id: owner_id, SyncField.territory_id: territory_id}
+            )
+            .where(SyncField.id == r["id"])
+            .run()
+        )
+
+
+def causal_length(fields: dict[str, Stored]) -> int | None:
+    stored = fields.get(CAUSAL_LENGTH)
+    return stored.change.value if stored is not None else None
