@@ -30,6 +30,10 @@ UNKNOWN_SCHEMA = "sync.unknown_schema"
 MUST_REFETCH = "sync.must_refetch"
 TOO_MANY_CHANGES = "sync.too_many_changes"
 BAD_CURSOR = "sync.bad_cursor"
+BAD_CLIENT_ID = "sync.bad_client_id"
+
+# Node ids starting with this are the server's own (its derived fields); no client may use one.
+SERVER_NODE_PREFIX = "server"
 
 
 class SyncRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -71,6 +71,8 @@ async def handle(
         raise SyncRefused(
             m.TOO_MANY_CHANGES, f"{len(request.changes)} changes in one request; at most {limits.max_changes}", 413
         )
+    if request.client_id.startswith(m.SERVER_NODE_PREFIX):
+        raise SyncRefused(m.BAD_CLIENT_ID, f"client ids starting with {m.SERVER_NODE_PREFIX!r} are the server's")
     cursor = parse_cursor(request.cursor)
     horizon = await store.horizon()
     if cursor is not None and cursor < horizon:
@@ -82,6 +84,15 @@ async def handle(
     results: list[m.ChangeResult | None] = [None] * len(request.changes)
     reviewable: list[int] = []
     for index, change in enumerate(request.changes):
+        if change.node != request.client_id:
+            # A replica pushes only what it made itself; another node's change would borrow its tie-breaks.
+            results[index] = m.ChangeResult(
+                status="rejected",
+                code=m.NOT_ALLOWED,
+                message=f"a change must carry this client's id as its node ({request.client_id!r})",
+                field="node",
+            )
+            continue
         skew = _skew(change, now, limits.max_skew_ms)
         if skew is not None:
             results[index] = skew

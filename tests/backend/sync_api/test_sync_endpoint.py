@@ -302,3 +302,19 @@ async def test_purged_tombstones_send_old_cursors_to_refetch(world, client):
     assert laggard.checksum() == laggard.server_checksum
     await phone.sync()  # the replica that still holds the purged tombstone is past the horizon: it syncs on
     assert phone.checksum() == phone.server_checksum
+
+
+async def test_a_client_cannot_push_another_nodes_changes(world, client):
+    t = world.own
+    device = Device(client, t.tokens["rep"])
+    await device.sync()
+    visit = device.create("visit", **visit_fields(t.ids["store"]))
+    await device.sync()
+    hlc, _ = stamp(device)
+    forged = Change("visit", visit, "notes", "forged", hlc, "server-1-abc")
+    response = await device.request([forged])
+    result = response.json()["results"][0]
+    assert (result["status"], result["code"], result["field"]) == ("rejected", m.NOT_ALLOWED, "node")
+    imposter = Device(client, t.tokens["rep"], name="server-imposter")
+    response = await imposter.request([])
+    assert response.status_code == 400 and response.json()["code"] == m.BAD_CLIENT_ID
