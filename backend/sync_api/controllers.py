@@ -10,6 +10,7 @@ from backend.db import read_transaction, write_transaction
 from backend.deps import Caller, SettingsDep
 from backend.errors import DomainError, FieldError, Invalid
 from backend.stores.controllers import read_limited
+from backend.sync_api import versions
 from backend.sync_api.clock import server_clock
 from backend.sync_api.policy import SyncPolicy
 from backend.sync_api.registry import SCHEMA_VERSIONS
@@ -54,6 +55,8 @@ class SyncController(Controller):
         )
         try:
             async with write_transaction() if message.changes else read_transaction():
+                if message.changes:
+                    await versions.lock(principal.org_id)
                 reply = await handle(
                     message,
                     store=DatabaseStore(principal),

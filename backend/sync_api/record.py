@@ -32,6 +32,7 @@ def _uuid(value: Any) -> uuid.UUID | None:
 async def record_rows(org_id: uuid.UUID, table_name: str, rows: Sequence[tuple[uuid.UUID, dict[str, Any]]]) -> None:
     """Record new or changed rows: `values` holds the columns written (Python values, Structs allowed)."""
     table = TABLES[table_name]
+    await versions.lock(org_id)
     stored = await versions.read_rows(org_id, table_name, [str(r) for r, _ in rows])
     clock = server_clock()
     writes: list[versions.Write] = []
@@ -69,6 +70,7 @@ async def record_rows(org_id: uuid.UUID, table_name: str, rows: Sequence[tuple[u
 
 async def record_delete(org_id: uuid.UUID, table_name: str, row_id: uuid.UUID) -> None:
     """A row deleted on the server: its causal length goes to the next even number."""
+    await versions.lock(org_id)
     stored = await versions.read_rows(org_id, table_name, [str(row_id)])
     fields = stored.get(str(row_id))
     if not fields or not is_alive(versions.causal_length(fields)):

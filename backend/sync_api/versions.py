@@ -62,6 +62,15 @@ async def reserve(org_id: uuid.UUID, count: int) -> int:
     return first
 
 
+async def lock(org_id: uuid.UUID) -> None:
+    """Take the organisation's sync lock before reading versions to merge against.
+
+    Merging decides on what it read; without the lock, two concurrent pushes on PostgreSQL could both read the
+    same stored version and the later commit could overwrite a newer winner.
+    """
+    await reserve(org_id, 0)
+
+
 async def counter(org_id: uuid.UUID) -> tuple[int, int]:
     """(last sequence number handed out, horizon) without locking."""
     row = (
