@@ -13,11 +13,12 @@ from typing import Annotated, Any
 import msgspec
 
 CAUSAL_LENGTH = "_cl"
-NAME = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
-COLUMN = Annotated[str, msgspec.Meta(pattern=r"^(_cl|[a-z][a-z0-9_]{0,62})$")]
-ROW_ID = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-STAMP = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{12}-[0-9a-f]{4}$")]
-NODE = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+# msgspec checks patterns with re.search, where `$` also matches before a final newline: `\Z` is the true end.
+NAME = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,62}\Z")]
+COLUMN = Annotated[str, msgspec.Meta(pattern=r"^(_cl|[a-z][a-z0-9_]{0,62})\Z")]
+ROW_ID = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+\Z")]
+STAMP = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{12}-[0-9a-f]{4}\Z")]
+NODE = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
 
 
 class Change(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

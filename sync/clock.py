@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 MAX_WALL = (1 << 48) - 1
 MAX_COUNTER = (1 << 16) - 1
-NODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_HLC_PATTERN = re.compile(r"^([0-9a-f]{12})-([0-9a-f]{4})$")
+NODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HLC_PATTERN = re.compile(r"([0-9a-f]{12})-([0-9a-f]{4})")
 
 
 class ClockError(Exception):
@@ -42,7 +42,7 @@ class Hlc:
             raise ValueError(f"wall {self.wall} out of range")
         if not 0 <= self.counter <= MAX_COUNTER:
             raise ValueError(f"counter {self.counter} out of range")
-        if not NODE_PATTERN.match(self.node):
+        if not NODE_PATTERN.fullmatch(self.node):
             raise ValueError(f"node {self.node!r} must be 1-64 characters of A-Z a-z 0-9 _ -")
 
     @property
@@ -52,7 +52,7 @@ class Hlc:
 
     @classmethod
     def parse(cls, stamp: str, node: str) -> Hlc:
-        match = _HLC_PATTERN.match(stamp)
+        match = _HLC_PATTERN.fullmatch(stamp)
         if not match:
             raise ValueError(f"{stamp!r} is not an HLC stamp like 0193c2d4e5f6-0000")
         return cls(int(match.group(1), 16), int(match.group(2), 16), node)
@@ -70,6 +70,10 @@ class Clock:
         self._physical = physical
         self._max_drift_ms = max_drift_ms
         self.last = Hlc(0, 0, node)
+
+    def physical(self) -> int:
+        """Physical time in milliseconds, as this clock reads it."""
+        return self._physical()
 
     def now(self) -> Hlc:
         pt = self._physical()

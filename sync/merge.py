@@ -24,7 +24,8 @@ class Replica:
         """Merge one change; True when it became the field's value (False when older or already known)."""
         row = self.fields.setdefault((change.table, change.row), {})
         current = row.get(change.column)
-        if current is not None and (current == change or not wins(change, current)):
+        # Not `current == change`: True == 1 in Python, yet their JSON differs and `wins` tells them apart.
+        if current is not None and not wins(change, current):
             return False
         row[change.column] = change
         return True

@@ -17,7 +17,9 @@ from sync.changes import Change
 from sync.clock import Clock, ClockError, Hlc
 from sync.store import ChangeStore, Policy, Rejection
 
-_CURSOR = re.compile(r"^v1:(\d{1,19})$")
+# "v1:<seq>", or "v1:<seq>:full" while a full download (cursor null) is still paging: it keeps the caller's own
+# changes on every page, not only the first.
+_CURSOR = re.compile(r"v1:(\d{1,19})(:full)?")
 
 
 @dataclass(frozen=True)
@@ -37,17 +39,18 @@ class SyncRefused(Exception):
         self.status = status
 
 
-def format_cursor(seq: int) -> str:
-    return f"v1:{seq}"
+def format_cursor(seq: int, *, full: bool = False) -> str:
+    return f"v1:{seq}:full" if full else f"v1:{seq}"
 
 
-def parse_cursor(cursor: str | None) -> int | None:
+def parse_cursor(cursor: str | None) -> tuple[int | None, bool]:
+    """(sequence number, whether a full download is in progress); (None, True) for a null cursor."""
     if cursor is None:
-        return None
-    match = _CURSOR.match(cursor)
+        return None, True
+    match = _CURSOR.fullmatch(cursor)
     if not match:
         raise SyncRefused(m.BAD_CURSOR, f"{cursor!r} is not a cursor this server issued")
-    return int(match.group(1))
+    return int(match.group(1)), match.group(2) is not None
 
 
 async def handle(
@@ -73,14 +76,16 @@ async def handle(
         )
     if request.client_id.startswith(m.SERVER_NODE_PREFIX):
         raise SyncRefused(m.BAD_CLIENT_ID, f"client ids starting with {m.SERVER_NODE_PREFIX!r} are the server's")
-    cursor = parse_cursor(request.cursor)
+    cursor, full = parse_cursor(request.cursor)
     horizon = await store.horizon()
     if cursor is not None and cursor < horizon:
         raise SyncRefused(
             m.MUST_REFETCH, "this replica is older than the server keeps deletions for; download it again", 409
         )
 
-    now = clock.now()
+    # Skew and server_time use physical time: the HLC moves ahead with every stamp it accepts, and measuring
+    # from it would let the allowed skew creep forward by the bound with each push.
+    physical = clock.physical()
     results: list[m.ChangeResult | None] = [None] * len(request.changes)
     reviewable: list[int] = []
     for index, change in enumerate(request.changes):
@@ -93,7 +98,7 @@ async def handle(
                 field="node",
             )
             continue
-        skew = _skew(change, now, limits.max_skew_ms)
+        skew = _skew(change, physical, limits.max_skew_ms)
         if skew is not None:
             results[index] = skew
         else:
@@ -113,27 +118,27 @@ async def handle(
     await store.apply(accepted)
 
     # A replica has what it made itself, except when it downloads everything again (cursor null).
-    exclude = request.client_id if cursor is not None else None
+    exclude = None if full else request.client_id
     pull = await store.pull(cursor, min(request.limit or limits.page_size, limits.page_size), exclude)
     return m.SyncResponse(
         results=[r for r in results if r is not None],
         changes=pull.changes,
         removed=pull.removed,
-        cursor=format_cursor(pull.cursor),
+        cursor=format_cursor(pull.cursor, full=full and pull.has_more),
         has_more=pull.has_more,
-        server_time=now.wall,
+        server_time=physical,
         checksum=pull.checksum,
     )
 
 
-def _skew(change: Change, now: Hlc, bound_ms: int) -> m.ChangeResult | None:
+def _skew(change: Change, physical: int, bound_ms: int) -> m.ChangeResult | None:
     wall = int(change.hlc[:12], 16)
-    if wall - now.wall <= bound_ms:
+    if wall - physical <= bound_ms:
         return None
     return m.ChangeResult(
         status="rejected",
         code=m.CLOCK_SKEW,
-        message=f"stamped {wall - now.wall} ms ahead of the server (server_time {now.wall}); "
+        message=f"stamped {wall - physical} ms ahead of the server (server_time {physical}); "
         "correct the clock offset and stamp the change again",
         field="hlc",
     )

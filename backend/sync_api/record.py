@@ -20,7 +20,7 @@ from backend.sync_api.registry import TABLES
 from backend.sync_api.scope import audience
 from backend.sync_api.tables import SyncField, SyncRemoval
 from backend.tables_base import new_id
-from sync.changes import CAUSAL_LENGTH, Change, is_alive
+from sync.changes import CAUSAL_LENGTH, Change, canonical, is_alive
 
 Keys = tuple[uuid.UUID | None, uuid.UUID | None]
 
@@ -49,7 +49,7 @@ async def record_rows(org_id: uuid.UUID, table_name: str, rows: Sequence[tuple[u
             current = versions.causal_length(fields) or 0
             data[CAUSAL_LENGTH] = current + 1
         for column, value in data.items():
-            if column in fields and fields[column].change.value == value:
+            if column in fields and canonical(fields[column].change.value) == canonical(value):
                 continue
             stamp = clock.now()
             writes.append(

@@ -40,7 +40,7 @@ class DatabaseStore:
             winners: dict[tuple[str, str], Change] = {}
             for change in table_changes:
                 current = winners.get(change.key[1:]) or _stored_change(stored, change)
-                if current is None or (current != change and wins(change, current)):
+                if current is None or wins(change, current):
                     winners[change.key[1:]] = change
             alive = _liveness(stored, winners)
             for (row, _), change in winners.items():
