@@ -50,12 +50,17 @@ def canonical(value: Any) -> bytes:
 
 def wins(new: Change, old: Change) -> bool:
     """True when `new` should replace `old` in the same field's register."""
+    # The full key makes this a total order, so merging converges whatever arrives first (even garbage that a
+    # policy let through: a non-integer _cl ranks as 0 and ties fall to the canonical bytes).
     if new.column == CAUSAL_LENGTH:
-        return (_cl_value(new), new.hlc, new.node) > (_cl_value(old), old.hlc, old.node)
-    if (new.hlc, new.node) != (old.hlc, old.node):
-        return (new.hlc, new.node) > (old.hlc, old.node)
+        return (_cl_value(new), new.hlc, new.node, canonical(new.value)) > (
+            _cl_value(old),
+            old.hlc,
+            old.node,
+            canonical(old.value),
+        )
     # Same stamp from the same node twice means a buggy client; any fixed rule keeps replicas equal.
-    return canonical(new.value) > canonical(old.value)
+    return (new.hlc, new.node, canonical(new.value)) > (old.hlc, old.node, canonical(old.value))
 
 
 def _cl_value(change: Change) -> int:
@@ -63,8 +68,9 @@ def _cl_value(change: Change) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def is_alive(causal_length: int | None) -> bool:
-    return causal_length is not None and causal_length % 2 == 1
+def is_alive(causal_length: Any) -> bool:
+    """Odd causal length: the row exists. Anything but a positive integer counts as not existing."""
+    return valid_causal_length(causal_length) and causal_length % 2 == 1
 
 
 def valid_causal_length(value: Any) -> bool:

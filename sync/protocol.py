@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sync import messages as m
-from sync.changes import Change
+from sync.changes import CAUSAL_LENGTH, Change, valid_causal_length
 from sync.clock import Clock, ClockError, Hlc
 from sync.store import ChangeStore, Policy, Rejection
 
@@ -96,6 +96,14 @@ async def handle(
                 code=m.NOT_ALLOWED,
                 message=f"a change must carry this client's id as its node ({request.client_id!r})",
                 field="node",
+            )
+            continue
+        if change.column == CAUSAL_LENGTH and not valid_causal_length(change.value):
+            results[index] = m.ChangeResult(
+                status="rejected",
+                code=m.INVALID_VALUE,
+                message="_cl must be a positive integer below 2**31",
+                field=CAUSAL_LENGTH,
             )
             continue
         skew = _skew(change, physical, limits.max_skew_ms)
