@@ -8,6 +8,8 @@ write runs in an IMMEDIATE transaction, because a deferred one that later needs 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -90,9 +92,15 @@ def write_transaction() -> Any:
     return engine.transaction()
 
 
-def read_transaction() -> Any:
-    """A transaction for reads that must see one consistent state (plain BEGIN; no write lock on SQLite)."""
-    return current_engine().transaction()
+@asynccontextmanager
+async def read_transaction() -> AsyncIterator[None]:
+    """A transaction whose reads all see one snapshot: REPEATABLE READ on PostgreSQL (READ COMMITTED would give
+    each statement its own), a plain read transaction on SQLite (WAL keeps its snapshot, takes no write lock)."""
+    engine = current_engine()
+    async with engine.transaction():
+        if not is_sqlite(engine):
+            await engine.run_ddl("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 async def migrate(quiet: bool = True) -> None:

@@ -20,7 +20,7 @@ from backend.sync_api.registry import TABLES, SyncedTable
 from backend.sync_api.scope import may_see, supervised_territories
 from backend.visits.tables import Photo
 from sync import messages as m
-from sync.changes import CAUSAL_LENGTH, Change, is_alive, valid_causal_length
+from sync.changes import CAUSAL_LENGTH, Change, canonical, is_alive, valid_causal_length
 from sync.store import Rejection
 
 
@@ -80,6 +80,9 @@ class SyncPolicy:
         references: dict[tuple[str, str], bool],
     ) -> Rejection | None:
         table = TABLES[change.table]
+        known = stored.get(change.column) if stored else None
+        if known is not None and known.change == change and canonical(known.change.value) == canonical(change.value):
+            return None  # already applied: acknowledged again, changes nothing (whatever changed since)
         if stored:
             owner = next(iter(stored.values())).owner_id
             if owner != self.principal.user_id:

@@ -1,6 +1,11 @@
 """Rows written over sync become rows of their domain table (visits, reminders), so REST, reports and the
 server's derivations see them. A live row with every required field is inserted or updated; a deleted one is
-removed from the domain table. The field versions stay the replicated truth."""
+removed from the domain table. The field versions stay the replicated truth.
+
+The domain tables have foreign keys, the replicated state need not: a reminder may name a visit that was deleted
+(and may be restored). A reference to a row missing from its domain table is projected as NULL, and when a row
+appears in its domain table again, the rows that name it are projected again, so the link comes back.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +16,30 @@ from typing import Any
 import msgspec
 
 from backend.sync_api import versions
-from backend.sync_api.registry import SyncedTable
+from backend.sync_api.registry import TABLES, SyncedTable
+from backend.sync_api.tables import SyncField
 from sync.changes import CAUSAL_LENGTH, is_alive
 
 
-def _domain_value(table: SyncedTable, column: str, value: Any, json_columns: set[str]) -> Any:
-    typed = msgspec.convert(value, table.columns[column], strict=True)
-    if column in json_columns:
-        return msgspec.json.encode(typed).decode()
-    return typed
-
-
 async def project(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) -> None:
+    """Bring these rows' domain rows up to date, then re-link the rows that name any that (re)appeared."""
+    appeared = await _project_rows(org_id, table, rows)
+    if appeared:
+        for dependent in TABLES.values():
+            for column, target in dependent.references.items():
+                if target == table.name and dependent.projected:
+                    naming = await _rows_naming(org_id, dependent.name, column, appeared)
+                    if naming:
+                        await _project_rows(org_id, dependent, naming)
+
+
+async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) -> set[str]:
     domain = table.source
     assert domain is not None and table.projected
     columns = {c._meta.name: c for c in domain._meta.columns}
     json_columns = {name for name, c in columns.items() if c.__class__.__name__ in ("JSON", "JSONB")}
     stored = await versions.read_rows(org_id, table.name, rows)
+    appeared: set[str] = set()
     for row, fields in stored.items():
         row_id = uuid.UUID(row)
         exists = await domain.exists().where(domain._meta.primary_key == row_id).run()
@@ -37,12 +49,42 @@ async def project(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) ->
             continue
         if not table.required <= set(fields):
             continue  # not complete yet (its fields may still be on their way)
-        values: dict[Any, Any] = {
-            columns[name]: _domain_value(table, name, f.change.value, json_columns)
-            for name, f in fields.items()
-            if name != CAUSAL_LENGTH and name in columns
-        }
+        values: dict[str, Any] = {}
+        for name, field in fields.items():
+            if name == CAUSAL_LENGTH or name not in columns:
+                continue
+            value = msgspec.convert(field.change.value, table.columns[name], strict=True)
+            if name in table.references and value is not None and not await _in_domain(table.references[name], value):
+                value = None  # names a row its domain table doesn't hold (deleted): linked again if it returns
+            values[name] = msgspec.json.encode(value).decode() if name in json_columns else value
         if exists:
-            await domain.update(values).where(domain._meta.primary_key == row_id).run()
+            await (
+                domain.update({columns[k]: v for k, v in values.items()})
+                .where(domain._meta.primary_key == row_id)
+                .run()
+            )
         else:
-            await domain.insert(domain(id=row_id, org_id=org_id, **{c._meta.name: v for c, v in values.items()})).run()
+            await domain.insert(domain(id=row_id, org_id=org_id, **values)).run()
+            appeared.add(row)
+    return appeared
+
+
+async def _in_domain(table_name: str, row_id: uuid.UUID) -> bool:
+    source = TABLES[table_name].source
+    assert source is not None
+    return bool(await source.exists().where(source._meta.primary_key == row_id).run())
+
+
+async def _rows_naming(org_id: uuid.UUID, table: str, column: str, targets: set[str]) -> list[str]:
+    values = [msgspec.json.encode(target).decode() for target in sorted(targets)]
+    found = (
+        await SyncField.select(SyncField.row_id)
+        .where(
+            (SyncField.org_id == org_id)
+            & (SyncField.tbl == table)
+            & (SyncField.col == column)
+            & SyncField.value.is_in(values)
+        )
+        .run()
+    )
+    return [r["row_id"] for r in found]

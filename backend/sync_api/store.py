@@ -60,9 +60,10 @@ class DatabaseStore:
                         versions.Write(owner_change, table.org_wide, self.principal.user_id, None, alive[row])
                     )
         await versions.write(org_id, writes)
-        for name, rows in touched.items():
-            if TABLES[name].projected:
-                await projection.project(org_id, TABLES[name], rows)
+        # In the registry's order, so a row is projected after the rows it names (a visit before its reminder).
+        for name, table in TABLES.items():
+            if table.projected and touched.get(name):
+                await projection.project(org_id, table, touched[name])
 
     async def pull(self, cursor: int | None, limit: int, exclude_node: str | None = None) -> Pull:
         org_id = self.principal.org_id
