@@ -39,10 +39,20 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
     columns = {c._meta.name: c for c in domain._meta.columns}
     json_columns = {name for name, c in columns.items() if c.__class__.__name__ in ("JSON", "JSONB")}
     stored = await versions.read_rows(org_id, table.name, rows)
+    ids = [uuid.UUID(row) for row in stored]
+    present = (
+        {
+            r["id"]
+            for r in await domain.select(domain._meta.primary_key).where(domain._meta.primary_key.is_in(ids)).run()
+        }
+        if ids
+        else set()
+    )
     appeared: set[str] = set()
+    inserts = []
     for row, fields in stored.items():
         row_id = uuid.UUID(row)
-        exists = await domain.exists().where(domain._meta.primary_key == row_id).run()
+        exists = row_id in present
         if not is_alive(versions.causal_length(fields)):
             if exists:
                 await domain.delete().where(domain._meta.primary_key == row_id).run()
@@ -64,8 +74,10 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
                 .run()
             )
         else:
-            await domain.insert(domain(id=row_id, org_id=org_id, **values)).run()
+            inserts.append(domain(id=row_id, org_id=org_id, **values))
             appeared.add(row)
+    for start in range(0, len(inserts), 200):
+        await domain.insert(*inserts[start : start + 200]).run()
     return appeared
 
 

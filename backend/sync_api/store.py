@@ -48,7 +48,7 @@ class DatabaseStore:
                 keys = next(iter(fields.values())) if fields else None
                 owner = keys.owner_id if keys else self.principal.user_id
                 territory = keys.territory_id if keys else None
-                writes.append(versions.Write(change, table.org_wide, owner, territory, alive[row]))
+                writes.append(versions.Write(change, table.org_wide, owner, territory, alive[row], new_row=not fields))
                 touched[name].add(row)
             for row in touched[name] - set(stored):
                 if table.owner_column:  # a new row: the server says whose it is
@@ -57,7 +57,7 @@ class DatabaseStore:
                         name, row, table.owner_column, str(self.principal.user_id), stamp.stamp, stamp.node
                     )
                     writes.append(
-                        versions.Write(owner_change, table.org_wide, self.principal.user_id, None, alive[row])
+                        versions.Write(owner_change, table.org_wide, self.principal.user_id, None, alive[row], True)
                     )
         await versions.write(org_id, writes)
         # In the registry's order, so a row is projected after the rows it names (a visit before its reminder).

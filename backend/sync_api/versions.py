@@ -42,6 +42,8 @@ class Write:
     owner_id: uuid.UUID | None
     territory_id: uuid.UUID | None
     alive: bool
+    # A row the server did not have: all its fields are in this write, already with the right liveness.
+    new_row: bool = False
 
 
 async def reserve(org_id: uuid.UUID, count: int) -> int:
@@ -123,7 +125,7 @@ async def write(org_id: uuid.UUID, writes: Sequence[Write]) -> None:
         ).run()
     # A row's _cl changed: every field of the row follows its liveness.
     for w in writes:
-        if w.change.column == CAUSAL_LENGTH:
+        if w.change.column == CAUSAL_LENGTH and not w.new_row:
             await (
                 SyncField.update({SyncField.alive: w.alive})
                 .where(
