@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -189,7 +189,6 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "Invalid",
-    "MediaType",
     "NotFound",
     "Problem",
     "TooManyRequests",

@@ -45,12 +45,10 @@ async def create_organization(
 
 async def find_organization(name_or_id: str) -> schemas.Organization:
     """An organisation by exact name or id (for the CLI)."""
-    query = Organization.select().where(Organization.name == name_or_id)
+    condition: Combinable = Organization.name == name_or_id
     with contextlib.suppress(ValueError):
-        query = Organization.select().where(
-            (Organization.name == name_or_id) | (Organization.id == uuid.UUID(name_or_id))
-        )
-    row = await query.first().run()
+        condition |= Organization.id == uuid.UUID(name_or_id)
+    row = await Organization.select().where(condition).first().run()
     if row is None:
         raise NotFound(f"No organisation {name_or_id!r}", code="org.not_found")
     return msgspec.convert(row, schemas.Organization, strict=False)
@@ -101,7 +99,10 @@ async def get_user(principal: Principal, user_id: uuid.UUID) -> schemas.User:
     return to_user(row)
 
 
-async def _check_supervisor(org_id: uuid.UUID, supervisor_id: uuid.UUID | None, user_id: uuid.UUID | None) -> None:
+async def check_supervisor(
+    org_id: uuid.UUID, supervisor_id: uuid.UUID | None, user_id: uuid.UUID | None = None
+) -> None:
+    """`supervisor_id` names a supervisor or admin of the organisation (and not the user themselves)."""
     if supervisor_id is None:
         return
     if supervisor_id == user_id:
@@ -119,7 +120,7 @@ async def create_user(org_id: uuid.UUID, data: schemas.UserCreate) -> schemas.Us
     check_time_zone(data.time_zone)
     if (data.home_lat is None) != (data.home_lng is None):
         raise Invalid.field("home_lat", "home_lat and home_lng go together")
-    await _check_supervisor(org_id, data.supervisor_id, None)
+    await check_supervisor(org_id, data.supervisor_id, None)
     password_hash = await hash_password(data.password)
     async with write_transaction():
         if await User.exists().where(User.email == email).run():
@@ -161,7 +162,7 @@ async def update_user(principal: Principal, user_id: uuid.UUID, data: schemas.Us
     if data.time_zone is not UNSET:
         check_time_zone(data.time_zone)
     if data.supervisor_id is not UNSET:
-        await _check_supervisor(principal.org_id, data.supervisor_id, user_id)
+        await check_supervisor(principal.org_id, data.supervisor_id, user_id)
     lat = current.home_lat if data.home_lat is UNSET else data.home_lat
     lng = current.home_lng if data.home_lng is UNSET else data.home_lng
     if (lat is None) != (lng is None):

@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.auth.guards import ADMIN, EVERYONE, STAFF
+from backend.bodies import read_limited
 from backend.deps import Caller, SettingsDep
 from backend.errors import Invalid
 from backend.fields import Limit, Offset
@@ -98,21 +99,6 @@ class StoreController(Controller):
         )
 
 
-async def read_limited(request: Request[Any, Any, Any], limit: int) -> bytes:
-    from litestar.exceptions import ClientException
-
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ClientException(status_code=413, detail="too large")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ClientException(status_code=413, detail="too large")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 class TerritoryController(Controller):
     path = "/api/v1/territories"
     tags = ["territories"]
@@ -138,6 +124,3 @@ class TerritoryController(Controller):
     @delete("/{territory_id:uuid}", guards=ADMIN, summary="Delete a territory; its stores stay, without territory")
     async def delete_territory(self, territory_id: FromPath[uuid.UUID], principal: Caller) -> None:
         await territories.delete_territory(principal, territory_id)
-
-
-__all__ = ["MediaType", "StoreController", "TerritoryController"]

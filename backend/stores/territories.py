@@ -13,7 +13,7 @@ from backend.auth.principal import Principal
 from backend.db import write_transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.geo import polygon_problem
-from backend.orgs.tables import User
+from backend.orgs.services import check_supervisor
 from backend.paging import Page
 from backend.stores import schemas
 from backend.stores.tables import Store, Territory
@@ -62,12 +62,7 @@ async def _check(org_id: uuid.UUID, polygon: dict[str, Any] | None, supervisor_i
         problem = polygon_problem(polygon)
         if problem:
             raise Invalid.field("polygon", problem)
-    if supervisor_id is not None:
-        row = await User.select(User.role).where((User.id == supervisor_id) & (User.org_id == org_id)).first().run()
-        if row is None:
-            raise Invalid.field("supervisor_id", "no such user in this organisation")
-        if row["role"] not in ("supervisor", "admin"):
-            raise Invalid.field("supervisor_id", "must be a supervisor or an admin")
+    await check_supervisor(org_id, supervisor_id)
 
 
 async def _name_taken(org_id: uuid.UUID, name: str, except_id: uuid.UUID | None = None) -> bool:

@@ -6,10 +6,10 @@ import msgspec
 from litestar import Controller, Request, Response, post
 
 from backend.auth.guards import EVERYONE
+from backend.bodies import read_limited
 from backend.db import read_transaction, write_transaction
 from backend.deps import Caller, SettingsDep
 from backend.errors import DomainError, FieldError, Invalid
-from backend.stores.controllers import read_limited
 from backend.sync_api import versions
 from backend.sync_api.clock import server_clock
 from backend.sync_api.policy import SyncPolicy

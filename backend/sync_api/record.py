@@ -116,9 +116,12 @@ async def rescope_audience(
         .where(condition & (SyncField.col == CAUSAL_LENGTH))
         .run()
     )
+    audiences: dict[Keys, set[uuid.UUID]] = {}
     for r in rows:
         keys: Keys = (r["owner_id"], r["territory_id"])
-        if lost_by is not None and lost_by not in await audience(org_id, *keys):
+        if keys not in audiences:
+            audiences[keys] = await audience(org_id, *keys)
+        if lost_by is not None and lost_by not in audiences[keys]:
             await _remove_for(org_id, r["tbl"], r["row_id"], {lost_by})
         await versions.renumber(org_id, r["tbl"], r["row_id"], *keys)
 

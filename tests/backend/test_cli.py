@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -208,7 +207,3 @@ def test_several_processes_need_postgres(env):
     if not env["FIELDBOOK_DATABASE_URL"].startswith("sqlite"):
         pytest.skip("SQLite only")
     assert_one_line_error(fieldbook(env, "serve", "--workers", "2"), says="PostgreSQL")
-
-
-def test_cli_module_path(env):
-    assert Path(sys.executable).exists()
