@@ -11,7 +11,7 @@ from backend.orgs.tables import Organization, User
 from backend.planning.tables import RoutePlan, RouteStop
 from backend.push.tables import PushSubscription
 from backend.stores.tables import Store, Territory
-from backend.sync_api.tables import SyncCounter, SyncField, SyncRemoval
+from backend.sync_api.tables import SyncBucket, SyncCounter, SyncField, SyncRemoval
 from backend.visits.tables import Photo, Reminder, Visit
 
 APP_CONFIG = AppConfig(
@@ -36,6 +36,7 @@ APP_CONFIG = AppConfig(
         SyncField,
         SyncCounter,
         SyncRemoval,
+        SyncBucket,
     ],
     migration_dependencies=[],
     commands=[],

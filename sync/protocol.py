@@ -1,8 +1,9 @@
 """The sans-IO sync engine: a request and a store in, the reply out. No HTTP, no database.
 
 `handle()` checks the request as a whole (protocol, schema version, size, cursor), then each change (clock skew,
-then the caller's policy), merges the accepted ones, and pulls what the caller has not seen. The caller (the
-backend) runs it inside one database transaction, so a push is applied entirely or not at all.
+then the caller's policy), merges the accepted ones, and pulls what the caller has not seen. The backend runs
+`push` in one write transaction, so a push is applied entirely or not at all, and `respond` in a read
+transaction after it commits.
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ async def handle(
     schema_versions: Collection[int],
     limits: Limits = Limits(),
 ) -> m.SyncResponse:
+    """One sync round: `check`, then `push`, then `respond`.
+
+    A server may run `push` and `respond` in two transactions (the push committed before the pull is read), so
+    the write transaction holds its locks only while it writes; the answer is the same as in one transaction
+    taken a moment later.
+    """
+    check(request, schema_versions=schema_versions, limits=limits)
+    results = await push(request, store=store, policy=policy, clock=clock, limits=limits)
+    return await respond(request, results, store=store, clock=clock, limits=limits)
+
+
+def check(request: m.SyncRequest, *, schema_versions: Collection[int], limits: Limits) -> None:
+    """Refuse a request that is wrong as a whole (protocol, schema version, size, client id, cursor syntax)."""
     if request.protocol != m.PROTOCOL:
         raise SyncRefused(m.UNSUPPORTED_PROTOCOL, f"protocol {request.protocol} is not supported; use {m.PROTOCOL}")
     if request.schema_version not in schema_versions:
@@ -76,15 +90,28 @@ async def handle(
         )
     if request.client_id.startswith(m.SERVER_NODE_PREFIX):
         raise SyncRefused(m.BAD_CLIENT_ID, f"client ids starting with {m.SERVER_NODE_PREFIX!r} are the server's")
-    cursor, full = parse_cursor(request.cursor)
-    horizon = await store.horizon()
-    if cursor is not None and cursor < horizon:
+    parse_cursor(request.cursor)
+
+
+async def _check_horizon(request: m.SyncRequest, store: ChangeStore) -> int | None:
+    cursor, _ = parse_cursor(request.cursor)
+    if cursor is not None and cursor < await store.horizon():
         raise SyncRefused(
             m.MUST_REFETCH, "this replica is older than the server keeps deletions for; download it again", 409
         )
+    return cursor
 
-    # Skew and server_time use physical time: the HLC moves ahead with every stamp it accepts, and measuring
-    # from it would let the allowed skew creep forward by the bound with each push.
+
+async def push(
+    request: m.SyncRequest, *, store: ChangeStore, policy: Policy, clock: Clock, limits: Limits
+) -> list[m.ChangeResult]:
+    """Review every change (node, _cl, clock skew, then the policy) and merge the accepted ones.
+
+    Returns one result per change, in order. Nothing is applied when the request is refused as a whole.
+    """
+    await _check_horizon(request, store)
+    # Skew uses physical time: the HLC moves ahead with every stamp it accepts, and measuring from it would let
+    # the allowed skew creep forward by the bound with each push.
     physical = clock.physical()
     results: list[m.ChangeResult | None] = [None] * len(request.changes)
     reviewable: list[int] = []
@@ -111,7 +138,7 @@ async def handle(
             results[index] = skew
         else:
             reviewable.append(index)
-    verdicts = await policy.review([request.changes[i] for i in reviewable])
+    verdicts = await policy.review([request.changes[i] for i in reviewable]) if reviewable else []
     accepted: list[Change] = []
     for index, verdict in zip(reviewable, verdicts, strict=True):
         if verdict is None:
@@ -123,18 +150,27 @@ async def handle(
                 clock.receive(Hlc.parse(change.hlc, change.node))
         else:
             results[index] = _rejected(verdict)
-    await store.apply(accepted)
+    if accepted:
+        await store.apply(accepted)
+    return [r for r in results if r is not None]
 
+
+async def respond(
+    request: m.SyncRequest, results: list[m.ChangeResult], *, store: ChangeStore, clock: Clock, limits: Limits
+) -> m.SyncResponse:
+    """The answer: the push's results and a page of what the caller has not seen."""
+    cursor = await _check_horizon(request, store)
+    _, full = parse_cursor(request.cursor)
     # A replica has what it made itself, except when it downloads everything again (cursor null).
     exclude = None if full else request.client_id
     pull = await store.pull(cursor, min(request.limit or limits.page_size, limits.page_size), exclude)
     return m.SyncResponse(
-        results=[r for r in results if r is not None],
+        results=results,
         changes=pull.changes,
         removed=pull.removed,
         cursor=format_cursor(pull.cursor, full=full and pull.has_more),
         has_more=pull.has_more,
-        server_time=physical,
+        server_time=clock.physical(),
         checksum=pull.checksum,
     )
 

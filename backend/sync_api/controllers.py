@@ -16,7 +16,7 @@ from backend.sync_api.policy import SyncPolicy
 from backend.sync_api.registry import SCHEMA_VERSIONS
 from backend.sync_api.store import DatabaseStore
 from sync import messages as m
-from sync.protocol import Limits, SyncRefused, handle
+from sync.protocol import Limits, SyncRefused, check, push, respond
 
 MSGPACK = "application/msgpack"
 
@@ -54,17 +54,19 @@ class SyncController(Controller):
             max_skew_ms=settings.sync_max_skew_seconds * 1000,
         )
         try:
-            async with write_transaction() if message.changes else read_transaction():
-                if message.changes:
+            check(message, schema_versions=SCHEMA_VERSIONS, limits=limits)
+            store, clock = DatabaseStore(principal), server_clock()
+            results: list[m.ChangeResult] = []
+            if message.changes:
+                # The push commits before the answer is read, so the lock is held only while it writes.
+                async with write_transaction():
                     await versions.lock(principal.org_id)
-                reply = await handle(
-                    message,
-                    store=DatabaseStore(principal),
-                    policy=SyncPolicy(principal),
-                    clock=server_clock(),
-                    schema_versions=SCHEMA_VERSIONS,
-                    limits=limits,
-                )
+                    reader = versions.Reader(principal.org_id)
+                    store = DatabaseStore(principal, reader)
+                    policy = SyncPolicy(principal, reader)
+                    results = await push(message, store=store, policy=policy, clock=clock, limits=limits)
+            async with read_transaction():
+                reply = await respond(message, results, store=store, clock=clock, limits=limits)
         except SyncRefused as exc:
             error = SyncError(exc.message, code=exc.code)
             error.status = exc.status

@@ -14,10 +14,9 @@ import msgspec
 
 from backend.auth.principal import Principal
 from backend.inspections.tables import Inspection
-from backend.orgs.teams import team_rep_ids
 from backend.sync_api import versions
 from backend.sync_api.registry import TABLES, SyncedTable
-from backend.sync_api.scope import may_see, supervised_territories
+from backend.sync_api.scope import scope_of
 from backend.visits.tables import Photo
 from sync import messages as m
 from sync.changes import CAUSAL_LENGTH, Change, canonical, is_alive, valid_causal_length
@@ -25,8 +24,9 @@ from sync.store import Rejection
 
 
 class SyncPolicy:
-    def __init__(self, principal: Principal) -> None:
+    def __init__(self, principal: Principal, reader: versions.Reader | None = None) -> None:
         self.principal = principal
+        self.reader = reader or versions.Reader(principal.org_id)
 
     async def review(self, changes: Sequence[Change]) -> list[Rejection | None]:
         verdicts: list[Rejection | None] = [self._static(c) for c in changes]
@@ -34,7 +34,7 @@ class SyncPolicy:
         for change, verdict in zip(changes, verdicts, strict=True):
             if verdict is None:
                 by_table[change.table].add(change.row)
-        stored = {t: await versions.read_rows(self.principal.org_id, t, rows) for t, rows in by_table.items()}
+        stored = {t: await self.reader.rows(t, rows) for t, rows in by_table.items()}
         # What this push brings for rows new to the server: their _cl and fields.
         incoming: dict[tuple[str, str], dict[str, Change]] = defaultdict(dict)
         for change, verdict in zip(changes, verdicts, strict=True):
@@ -121,20 +121,16 @@ class SyncPolicy:
                 wanted[table.references[change.column]].add(str(change.value))
         if not wanted:
             return {}
-        team = set(await team_rep_ids(self.principal)) if self.principal.is_supervisor else set()
-        territories = set(await supervised_territories(self.principal)) if self.principal.is_supervisor else set()
+        scope = await scope_of(self.principal)
         seen: dict[tuple[str, str], bool] = {}
         for target, rows in wanted.items():
-            stored = await versions.read_rows(self.principal.org_id, target, rows)
+            stored = await self.reader.rows(target, rows)
             for row in rows:
                 fields = stored.get(row)
                 if fields:
                     any_field = next(iter(fields.values()))
                     alive = is_alive(versions.causal_length(fields))
-                    seen[(target, row)] = alive and may_see(
-                        self.principal,
-                        team,
-                        territories,
+                    seen[(target, row)] = alive and scope.sees(
                         org_wide=any_field.org_wide,
                         owner_id=any_field.owner_id,
                         territory_id=any_field.territory_id,

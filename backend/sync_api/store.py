@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from piccolo.query.functions.aggregate import Sum
 
@@ -12,16 +12,17 @@ from backend.auth.principal import Principal
 from backend.sync_api import projection, versions
 from backend.sync_api.clock import server_clock
 from backend.sync_api.registry import TABLES
-from backend.sync_api.scope import pull_condition
-from backend.sync_api.tables import SyncField, SyncRemoval
+from backend.sync_api.scope import Scope, scope_of
+from backend.sync_api.tables import SyncBucket, SyncField, SyncRemoval
 from sync.changes import CAUSAL_LENGTH, Change, is_alive, wins
 from sync.messages import RowRef
 from sync.store import Pull
 
 
 class DatabaseStore:
-    def __init__(self, principal: Principal) -> None:
+    def __init__(self, principal: Principal, reader: versions.Reader | None = None) -> None:
         self.principal = principal
+        self.reader = reader or versions.Reader(principal.org_id)
 
     async def horizon(self) -> int:
         return (await versions.counter(self.principal.org_id))[1]
@@ -36,7 +37,7 @@ class DatabaseStore:
         touched: dict[str, set[str]] = defaultdict(set)
         for name, table_changes in by_table.items():
             table = TABLES[name]
-            stored = await versions.read_rows(org_id, name, {c.row for c in table_changes})
+            stored = await self.reader.rows(name, {c.row for c in table_changes})
             winners: dict[tuple[str, str], Change] = {}
             for change in table_changes:
                 current = winners.get(change.key[1:]) or _stored_change(stored, change)
@@ -59,6 +60,7 @@ class DatabaseStore:
                     writes.append(
                         versions.Write(owner_change, table.org_wide, self.principal.user_id, None, alive[row], True)
                     )
+        self.reader = versions.Reader(org_id)  # what it read is about to be overwritten
         await versions.write(org_id, writes)
         # In the registry's order, so a row is projected after the rows it names (a visit before its reminder).
         for name, table in TABLES.items():
@@ -69,41 +71,20 @@ class DatabaseStore:
         org_id = self.principal.org_id
         # Read the counter before the page: any number up to it is committed (5.1), so the cursor may move there.
         last_seq, _ = await versions.counter(org_id)
-        scope = await pull_condition(self.principal)
-        condition = scope & (SyncField.seq > (cursor or 0))
-        if exclude_node is not None:
-            condition &= SyncField.node != exclude_node
-        rows = (
-            await SyncField.select(
-                SyncField.tbl,
-                SyncField.row_id,
-                SyncField.col,
-                SyncField.value,
-                SyncField.hlc,
-                SyncField.node,
-                SyncField.seq,
-            )
-            .where(condition)
-            .order_by(SyncField.seq)
-            .limit(limit + 1)
-            .run()
-        )
+        scope = await scope_of(self.principal)
+        rows = await _page(scope, cursor or 0, limit + 1, exclude_node)
         has_more = len(rows) > limit
         page = rows[:limit]
         next_cursor = int(page[-1]["seq"]) if has_more else max(cursor or 0, last_seq, *(int(r["seq"]) for r in page))
         decode = versions.decode_value
         changes = [Change(r["tbl"], r["row_id"], r["col"], decode(r["value"]), r["hlc"], r["node"]) for r in page]
         removed = await self._removed(cursor or 0, next_cursor, scope) if cursor is not None else []
-        total = (
-            await SyncField.select(Sum(SyncField.fp).as_alias("total"))
-            .where(scope & (SyncField.alive == True))  # noqa: E712
-            .first()
-            .run()
-        )
+        buckets = SyncBucket.select(Sum(SyncBucket.total).as_alias("total")).where(scope.condition(SyncBucket))
+        total = await buckets.first().run()
         checksum = int((total or {}).get("total") or 0) & 0xFFFFFFFF
         return Pull(changes=changes, cursor=next_cursor, has_more=has_more, removed=removed, checksum=checksum)
 
-    async def _removed(self, after: int, through: int, scope: Any) -> list[RowRef]:
+    async def _removed(self, after: int, through: int, scope: Scope) -> list[RowRef]:
         rows = (
             await SyncRemoval.select(SyncRemoval.tbl, SyncRemoval.row_id)
             .where(
@@ -120,11 +101,31 @@ class DatabaseStore:
         # A row that came back into scope since is delivered whole by the changes; don't also remove it.
         back = (
             await SyncField.select(SyncField.tbl, SyncField.row_id)
-            .where(scope & (SyncField.col == CAUSAL_LENGTH) & SyncField.row_id.is_in(sorted({r.row for r in refs})))
+            .where(
+                scope.condition(SyncField)
+                & (SyncField.col == CAUSAL_LENGTH)
+                & SyncField.row_id.is_in(sorted({r.row for r in refs}))
+            )
             .run()
         )
         returned = {RowRef(r["tbl"], r["row_id"]) for r in back}
         return sorted(refs - returned, key=lambda r: (r.table, r.row))
+
+
+async def _page(scope: Scope, after: int, limit: int, exclude_node: str | None) -> list[dict[str, Any]]:
+    """The first `limit` field versions in scope after sequence number `after`, in order: a union of one range
+    scan per branch of the scope, each cut at `limit` before the merge."""
+    parts: list[str] = []
+    args: list[Any] = []
+    for index, (where, params) in enumerate(scope.branches()):
+        skip = " AND node <> {}" if exclude_node is not None else ""
+        parts.append(
+            f"SELECT * FROM (SELECT tbl, row_id, col, value, hlc, node, seq FROM sync_field WHERE {where} "
+            f"AND seq > {{}}{skip} ORDER BY seq LIMIT {int(limit)}) AS branch{index}"
+        )
+        args += [*params, after] + ([exclude_node] if exclude_node is not None else [])
+    sql = " UNION ALL ".join(parts) + f" ORDER BY seq LIMIT {int(limit)}"
+    return cast(list[dict[str, Any]], await SyncField.raw(sql, *args).run())
 
 
 def _liveness(stored: dict[str, dict[str, versions.Stored]], winners: dict[tuple[str, str], Change]) -> dict[str, bool]:

@@ -51,3 +51,19 @@ class SyncRemoval(Table):
     row_id = Varchar(length=64)
     seq = BigInt()
     created_at = created_column()
+
+
+class SyncBucket(Table):
+    """The running checksum of one scope key: the sum of `fp` over the live fields with these keys.
+
+    Kept by database triggers on `sync_field` (migration "sync buckets"), so every write path keeps it exact.
+    A caller's checksum is the sum over the buckets their pull condition matches: each field is in exactly one
+    bucket, so a pull page's checksum costs a few rows, not a scan of the scope (docs/sync-protocol.md 6).
+    A missing owner or territory is stored as the nil UUID, so the key is unique on both databases.
+    """
+
+    org_id = ForeignKey(Organization, null=False, on_delete=OnDelete.restrict)
+    org_wide = Boolean(default=False)
+    owner_id = UUID()
+    territory_id = UUID()
+    total = BigInt(default=0)

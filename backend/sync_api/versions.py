@@ -169,6 +169,26 @@ async def read_rows(org_id: uuid.UUID, table: str, row_ids: Iterable[str]) -> di
     return found
 
 
+class Reader:
+    """Reads the stored rows of one push, each row once: the policy reads them, the merge reads them again.
+
+    Valid while nothing is written: one push takes the organisation's lock first and creates one reader.
+    """
+
+    def __init__(self, org_id: uuid.UUID) -> None:
+        self.org_id = org_id
+        self._rows: dict[tuple[str, str], dict[str, Stored] | None] = {}
+
+    async def rows(self, table: str, row_ids: Iterable[str]) -> dict[str, dict[str, Stored]]:
+        wanted = set(row_ids)
+        missing = [row for row in wanted if (table, row) not in self._rows]
+        if missing:
+            found = await read_rows(self.org_id, table, missing)
+            for row in missing:
+                self._rows[(table, row)] = found.get(row)
+        return {row: fields for row in wanted if (fields := self._rows[(table, row)]) is not None}
+
+
 async def renumber(
     org_id: uuid.UUID, table: str, row_id: str, owner_id: uuid.UUID | None, territory_id: uuid.UUID | None
 ) -> None:
