@@ -93,11 +93,21 @@ def check(request: m.SyncRequest, *, schema_versions: Collection[int], limits: L
     parse_cursor(request.cursor)
 
 
-async def _check_horizon(request: m.SyncRequest, store: ChangeStore) -> int | None:
+async def _check_cursor(request: m.SyncRequest, store: ChangeStore) -> int | None:
     cursor, _ = parse_cursor(request.cursor)
-    if cursor is not None and cursor < await store.horizon():
+    if cursor is None:
+        return None
+    horizon, last = await store.bounds()
+    if cursor < horizon:
         raise SyncRefused(
             m.MUST_REFETCH, "this replica is older than the server keeps deletions for; download it again", 409
+        )
+    if cursor > last:
+        raise SyncRefused(
+            m.MUST_REFETCH,
+            f"this replica is ahead of the server (cursor {cursor}, server at {last}): the server's data was "
+            "restored from an earlier backup; download again, then send the outbox again",
+            409,
         )
     return cursor
 
@@ -109,7 +119,7 @@ async def push(
 
     Returns one result per change, in order. Nothing is applied when the request is refused as a whole.
     """
-    await _check_horizon(request, store)
+    await _check_cursor(request, store)
     # Skew uses physical time: the HLC moves ahead with every stamp it accepts, and measuring from it would let
     # the allowed skew creep forward by the bound with each push.
     physical = clock.physical()
@@ -159,7 +169,7 @@ async def respond(
     request: m.SyncRequest, results: list[m.ChangeResult], *, store: ChangeStore, clock: Clock, limits: Limits
 ) -> m.SyncResponse:
     """The answer: the push's results and a page of what the caller has not seen."""
-    cursor = await _check_horizon(request, store)
+    cursor = await _check_cursor(request, store)
     _, full = parse_cursor(request.cursor)
     # A replica has what it made itself, except when it downloads everything again (cursor null).
     exclude = None if full else request.client_id

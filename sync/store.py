@@ -42,8 +42,12 @@ class ChangeStore(Protocol):
         Changes made by `exclude_node` are skipped (the cursor still moves past them): that replica has them.
         """
 
-    async def horizon(self) -> int:
-        """The oldest cursor that still gives a complete answer (older ones may have missed purged tombstones)."""
+    async def bounds(self) -> tuple[int, int]:
+        """(horizon, last sequence number): the cursors that still give a complete answer lie between the two.
+
+        An older cursor may have missed purged tombstones; a newer one was not issued by this state of the
+        server (a database restored from a backup has forgotten what it answered since).
+        """
 
 
 class Policy(Protocol):
@@ -80,8 +84,8 @@ class MemoryStore:
     async def pull(self, cursor: int | None, limit: int, exclude_node: str | None = None) -> Pull:
         return await self.view().pull(cursor, limit, exclude_node)
 
-    async def horizon(self) -> int:
-        return self.purged_through
+    async def bounds(self) -> tuple[int, int]:
+        return self.purged_through, self.last_seq
 
     def purge_tombstones(self, older_than_seq: int) -> int:
         """Forget deleted rows whose deletion is at or before `older_than_seq`; later cursors stay complete."""
@@ -107,8 +111,8 @@ class MemoryView:
     async def apply(self, changes: Sequence[Change]) -> None:
         await self.store.apply(changes)
 
-    async def horizon(self) -> int:
-        return await self.store.horizon()
+    async def bounds(self) -> tuple[int, int]:
+        return await self.store.bounds()
 
     def _visible(self) -> list[tuple[int, Change]]:
         found: list[tuple[int, Change]] = []

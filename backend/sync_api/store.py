@@ -24,8 +24,9 @@ class DatabaseStore:
         self.principal = principal
         self.reader = reader or versions.Reader(principal.org_id)
 
-    async def horizon(self) -> int:
-        return (await versions.counter(self.principal.org_id))[1]
+    async def bounds(self) -> tuple[int, int]:
+        last_seq, horizon = await versions.counter(self.principal.org_id)
+        return horizon, last_seq
 
     async def apply(self, changes: Sequence[Change]) -> None:
         """Merge accepted changes; new rows are owned by the caller and get their server-owned fields."""

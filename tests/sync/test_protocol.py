@@ -152,6 +152,7 @@ REFUSALS: list[tuple[str, Callable[[list[Change]], m.SyncRequest], Limits, str, 
     ("too many changes", lambda cs: request("a", cs), Limits(max_changes=1), m.TOO_MANY_CHANGES, 413),
     ("bad cursor", lambda cs: request("a", cs, cursor="v1:x"), Limits(), m.BAD_CURSOR, 400),
     ("must refetch", lambda cs: request("a", cs, cursor="v1:1"), Limits(), m.MUST_REFETCH, 409),
+    ("cursor ahead of the server", lambda cs: request("a", cs, cursor="v1:99"), Limits(), m.MUST_REFETCH, 409),
 ]
 
 
@@ -180,7 +181,7 @@ async def test_a_client_id_of_the_server_is_refused_and_nothing_is_applied() -> 
 async def test_a_cursor_at_the_purge_horizon_is_still_served() -> None:
     server = Server()
     await _purged(server)
-    horizon = await server.store.horizon()
+    horizon, _ = await server.store.bounds()
     answer = await server.sync(request("b", cursor=f"v1:{horizon}"))
     assert answer.cursor == f"v1:{horizon}"
 

@@ -318,3 +318,25 @@ async def test_a_client_cannot_push_another_nodes_changes(world, client):
     imposter = Device(client, t.tokens["rep"], name="server-imposter")
     response = await imposter.request([])
     assert response.status_code == 400 and response.json()["code"] == m.BAD_CLIENT_ID
+
+
+async def test_a_replica_ahead_of_a_restored_server_must_refetch_and_its_outbox_survives(world, client):
+    """After a restore from an older backup the server's counter is behind what phones saw: their cursors are
+    refused with must_refetch (not silently served past the gap), and re-sending the outbox is accepted."""
+    from backend.sync_api.tables import SyncCounter
+
+    t = world.own
+    phone = Device(client, t.tokens["rep"])
+    await phone.sync()
+    row = await SyncCounter.select(SyncCounter.last_seq).where(SyncCounter.org_id == t.org_id).first().run()
+    ahead = f"v1:{int(row['last_seq']) + 50}"  # what the phone would hold had the lost transactions happened
+    visit = phone.create("visit", **visit_fields(t.ids["store"]))
+    outbox = list(phone.outbox)
+    response = await phone.request(outbox, cursor=ahead)
+    assert response.status_code == 409 and response.json()["code"] == m.MUST_REFETCH
+    assert "backup" in response.json()["detail"]
+    assert await Visit.count().where(Visit.id == uuid.UUID(visit)).run() == 0  # refused whole: nothing applied
+    await phone.refetch()
+    again = await phone.request(outbox)
+    assert {r["status"] for r in again.json()["results"]} == {"accepted"}
+    assert await Visit.count().where(Visit.id == uuid.UUID(visit)).run() == 1
