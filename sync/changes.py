@@ -8,6 +8,7 @@ Creating a row sets `_cl` to 1, deleting sets it to the next even number, restor
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -40,12 +41,48 @@ class Change(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return (self.hlc, self.node)
 
 
-_CANON = msgspec.json.Encoder(order="sorted")
-
-
 def canonical(value: Any) -> bytes:
-    """A value's canonical JSON bytes (sorted keys): the last tie-breaker, so merging is a total order."""
-    return _CANON.encode(value)
+    """A value's canonical JSON (docs/sync-protocol.md 2.1): the last tie-breaker, so merging is a total order.
+
+    Pinned so that every language produces the same bytes: object keys sorted by UTF-16 code units, no
+    whitespace, strings escaped as JSON.stringify does, and every number written as ECMAScript's
+    Number::toString writes its double (`1.0` is `1`, `1e16` is `10000000000000000`, `1e21` is `1e+21`).
+    """
+    return _canonical(value).encode()
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        return "{" + ",".join(f"{_canonical(k)}:{_canonical(value[k])}" for k in keys) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return js_number(value)
+    return msgspec.json.encode(value).decode()  # str, bool, None: msgspec writes them as JSON.stringify does
+
+
+def js_number(number: float) -> str:
+    """ECMAScript Number::toString of the double nearest `number` (ECMA-262, 6.1.6.1.20)."""
+    x = float(number)
+    if x != x or x in (float("inf"), float("-inf")):
+        return "null"  # as JSON.stringify writes them (JSON has neither)
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    # repr gives the shortest digits that read back as the same double, as ECMAScript requires.
+    digits, exponent = Decimal(repr(abs(x))).normalize().as_tuple()[1:]
+    s = "".join(map(str, digits))
+    k, n = len(s), len(s) + int(exponent)  # value = 0.s x 10^n
+    if k <= n <= 21:
+        text = s + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = s[:n] + "." + s[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + s
+    else:
+        text = s[0] + ("." + s[1:] if k > 1 else "") + "e" + ("+" if n - 1 >= 0 else "-") + str(abs(n - 1))
+    return sign + text
 
 
 def wins(new: Change, old: Change) -> bool:
@@ -53,14 +90,13 @@ def wins(new: Change, old: Change) -> bool:
     # The full key makes this a total order, so merging converges whatever arrives first (even garbage that a
     # policy let through: a non-integer _cl ranks as 0 and ties fall to the canonical bytes).
     if new.column == CAUSAL_LENGTH:
-        return (_cl_value(new), new.hlc, new.node, canonical(new.value)) > (
-            _cl_value(old),
-            old.hlc,
-            old.node,
-            canonical(old.value),
-        )
+        ours, theirs = (_cl_value(new), new.hlc, new.node), (_cl_value(old), old.hlc, old.node)
+    else:
+        ours, theirs = (0, new.hlc, new.node), (0, old.hlc, old.node)
+    if ours != theirs:
+        return ours > theirs
     # Same stamp from the same node twice means a buggy client; any fixed rule keeps replicas equal.
-    return (new.hlc, new.node, canonical(new.value)) > (old.hlc, old.node, canonical(old.value))
+    return canonical(new.value) > canonical(old.value)
 
 
 def _cl_value(change: Change) -> int:

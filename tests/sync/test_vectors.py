@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from sync.changes import CAUSAL_LENGTH, Change, is_alive
+from sync.changes import CAUSAL_LENGTH, Change, canonical, is_alive, wins
 from sync.checksum import checksum, fingerprint, state_checksum
 from sync.clock import Clock, ClockError, ClockSkew, Hlc
 from sync.merge import Replica
@@ -24,7 +24,7 @@ from sync.protocol import Limits, SyncRefused, handle
 from sync.store import AllowAll, MemoryStore
 
 VECTORS = Path(__file__).resolve().parents[2] / "sync" / "vectors"
-RUNNERS = {"clock.json", "merge.json", "checksum.json", "messages.json", "protocol.json"}
+RUNNERS = {"clock.json", "merge.json", "checksum.json", "messages.json", "protocol.json", "canonical.json"}
 SHUFFLES = 200
 
 
@@ -43,6 +43,21 @@ def exact(value: Any) -> str:
 
 def test_every_vector_file_is_run() -> None:
     assert {path.name for path in VECTORS.glob("*.json")} == RUNNERS
+
+
+# canonical.json
+
+
+@pytest.mark.parametrize("case", params("canonical.json"))
+def test_canonical_vector(case: dict[str, Any]) -> None:
+    assert canonical(case["value"]) == case["canonical"].encode()
+
+
+@pytest.mark.parametrize("case", params("canonical.json", "wins"))
+def test_tie_break_vector(case: dict[str, Any]) -> None:
+    a, b = (msgspec.convert(case[k], Change) for k in ("a", "b"))
+    winner, loser = (a, b) if case["winner"] == "a" else (b, a)
+    assert wins(winner, loser) and not wins(loser, winner)
 
 
 # clock.json
