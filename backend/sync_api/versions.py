@@ -193,21 +193,24 @@ async def renumber(
     org_id: uuid.UUID, table: str, row_id: str, owner_id: uuid.UUID | None, territory_id: uuid.UUID | None
 ) -> None:
     """Give every field of a row new sequence numbers and scope keys: the row's new audience pulls all of it."""
-    rows = (
-        await SyncField.select(SyncField.id)
-        .where((SyncField.org_id == org_id) & (SyncField.tbl == table) & (SyncField.row_id == row_id))
-        .order_by(SyncField.seq)
-        .run()
+    count = await SyncField.count().where(
+        (SyncField.org_id == org_id) & (SyncField.tbl == table) & (SyncField.row_id == row_id)
     )
-    first = await reserve(org_id, len(rows))
-    for offset, r in enumerate(rows):
-        await (
-            SyncField.update(
-                {SyncField.seq: first + offset, SyncField.owner_id: owner_id, SyncField.territory_id: territory_id}
-            )
-            .where(SyncField.id == r["id"])
-            .run()
-        )
+    if not count:
+        return
+    first = await reserve(org_id, count)
+    # One statement, the fields keeping their relative order (both databases have window functions and UPDATE FROM).
+    await SyncField.raw(
+        "UPDATE sync_field SET seq = numbered.seq, owner_id = {}, territory_id = {} FROM (SELECT id, "
+        "{} - 1 + ROW_NUMBER() OVER (ORDER BY seq) AS seq FROM sync_field WHERE org_id = {} AND tbl = {} "
+        "AND row_id = {}) AS numbered WHERE sync_field.id = numbered.id",
+        owner_id,
+        territory_id,
+        first,
+        org_id,
+        table,
+        row_id,
+    ).run()
 
 
 def causal_length(fields: dict[str, Stored]) -> int | None:
