@@ -25,9 +25,11 @@ from backend.errors import exception_handlers
 from backend.health import health
 from backend.hosts import AllowedHostsMiddleware
 from backend.orgs.controllers import UserController
+from backend.photos.controllers import PhotoController
 from backend.settings import Settings, get_settings, load_secret_key
 from backend.stores.controllers import StoreController, TerritoryController
 from backend.sync_api.controllers import SyncController
+from backend.visits.controllers import ReportController, TeamController, VisitRulesController
 
 CONTROLLERS = [
     AuthController,
@@ -37,6 +39,10 @@ CONTROLLERS = [
     ProductController,
     AssortmentController,
     SyncController,
+    PhotoController,
+    VisitRulesController,
+    TeamController,
+    ReportController,
 ]
 
 

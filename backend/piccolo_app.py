@@ -10,7 +10,7 @@ from backend.inspections.tables import Inspection, InspectionItem
 from backend.orgs.tables import Organization, User
 from backend.planning.tables import RoutePlan, RouteStop
 from backend.push.tables import PushSubscription
-from backend.stores.tables import Store, Territory
+from backend.stores.tables import Store, StoreFence, Territory
 from backend.sync_api.tables import SyncBucket, SyncCounter, SyncField, SyncRemoval
 from backend.visits.tables import Photo, Reminder, Visit
 
@@ -23,6 +23,7 @@ APP_CONFIG = AppConfig(
         LoginFailure,
         Territory,
         Store,
+        StoreFence,
         Product,
         Assortment,
         RoutePlan,

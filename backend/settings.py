@@ -50,9 +50,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_max_failures_per_ip: Positive = 50
     # Serve the built PWA from here when the folder exists.
     pwa_dist: str = "pwa/dist"
+    # Photo blobs (backend/photos): empty means "<data_dir>/photos"; see photo_dir_resolved().
+    photo_dir: str = ""
+    max_photo_bytes: Positive = 10 * 1024 * 1024
+    # Decompression-bomb guard: a photo whose header declares more pixels is refused before it is decoded.
+    max_photo_pixels: Positive = 50_000_000
 
     def database_url_resolved(self) -> str:
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'fieldbook.sqlite3'}"
+
+    def photo_dir_resolved(self) -> Path:
+        return Path(self.photo_dir) if self.photo_dir else Path(self.data_dir) / "photos"
 
 
 _LIST_FIELDS = {"cors_origins", "allowed_hosts", "trusted_proxies"}

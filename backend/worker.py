@@ -1,8 +1,9 @@
 """The background worker: periodic jobs over the database, which is the queue (no in-memory state to lose).
 
 Each job is an async function run every `interval` seconds. A job that fails is logged and tried again at its
-next turn; it never stops the others. Today's jobs prune expired login-failure records and purge old sync
-tombstones; the Web Push issue adds reminder and alert delivery.
+next turn; it never stops the others. Today's jobs prune expired login-failure records, purge old sync
+tombstones and close ended days (planned visits never checked in to become missed); the Web Push issue adds
+reminder and alert delivery.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from backend.auth.tables import LoginFailure
 from backend.settings import Settings
 from backend.sync_api import compaction
 from backend.tables_base import utcnow
+from backend.visits import days
 
 log = logging.getLogger("fieldbook.worker")
 
@@ -41,9 +43,15 @@ async def purge_sync_tombstones(settings: Settings) -> int:
     return await compaction.purge_tombstones(dt.timedelta(days=settings.sync_tombstone_days))
 
 
+async def close_visit_days(settings: Settings) -> int:
+    """Planned visits of a day that has ended, never checked in to, become missed."""
+    return await days.close_days()
+
+
 JOBS = [
     Job("prune_login_failures", 600.0, prune_login_failures),
     Job("purge_sync_tombstones", 3600.0, purge_sync_tombstones),
+    Job("close_visit_days", 300.0, close_visit_days),
 ]
 
 

@@ -57,6 +57,8 @@ def build_jwt_auth(settings: Settings, secret: str) -> JWTAuth[Principal, Token]
         require_claims=["exp", "iat", "sub", "aud", "iss"],
         default_token_expiration=dt.timedelta(minutes=settings.token_ttl_minutes),
         exclude=PUBLIC_PATHS,
+        # Litestar lets HEAD through unauthenticated by default; HEAD /api/v1/photos/{sha256} needs the caller.
+        exclude_http_methods=["OPTIONS"],
         description="A bearer token from POST /api/v1/auth/login.",
     )
 

@@ -29,6 +29,7 @@ from backend.errors import Conflict
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.orgs.services import create_organization
 from backend.orgs.tables import Organization
+from backend.stores import fences
 from backend.stores.schemas import TerritoryCreate
 from backend.stores.services import store_values
 from backend.stores.tables import Store
@@ -99,6 +100,7 @@ async def seed_demo(*, force: bool = False, today: dt.date | None = None, seed: 
         await insert_in_batches(InspectionItem, items)
         # Devices pull the demo like anything else written on the server.
         await record_domain(org.id, "store", [s.id for s in stores])
+        await fences.remember(org.id, [s.id for s in stores])
         await record_domain(org.id, "product", [p.id for p in products])
         await record_domain(org.id, "assortment", [a.id for a in assortments])
         await record_domain(org.id, "visit", [v.id for v in visits])

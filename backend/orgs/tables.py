@@ -1,4 +1,4 @@
-from piccolo.columns import Boolean, DoublePrecision, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.tables_base import created_column, id_column, updated_column
@@ -12,6 +12,8 @@ class Organization(Table):
     time_zone = Varchar(length=64, default="UTC")
     locale = Varchar(length=16, default="en")
     currency = Varchar(length=3, default="USD")
+    # Thresholds for judging check-ins (backend/visits/rules.py VisitRules); {} means the defaults.
+    visit_rules = JSON(default={})
     created_at = created_column()
     updated_at = updated_column()
 

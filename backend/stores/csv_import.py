@@ -13,7 +13,7 @@ from backend.auth.principal import Principal
 from backend.db import write_transaction
 from backend.errors import DomainError, FieldError, Invalid
 from backend.orgs.tables import User
-from backend.stores import schemas
+from backend.stores import fences, schemas
 from backend.stores.services import check_shape, store_values, visible_stores
 from backend.stores.tables import Store, Territory
 from backend.stores.text_formats import (
@@ -27,8 +27,8 @@ from backend.tables_base import new_id, utcnow
 
 COLUMNS = [
     "code", "name", "chain", "channel", "address", "district", "city", "postcode", "country", "lat", "lng",
-    "fence_radius_m", "fence_polygon", "opening_hours", "frequency", "visit_minutes", "priority", "rep_email",
-    "territory", "active",
+    "fence_radius_m", "fence_polygon", "opening_hours", "frequency", "visit_minutes", "min_visit_minutes", "priority",
+    "rep_email", "territory", "active",
 ]  # fmt: skip
 REQUIRED = {"code", "name", "channel", "lat", "lng"}
 MAX_ROWS = 20_000
@@ -99,7 +99,8 @@ def _row_to_create(
     """The row as a StoreCreate, or every problem found in it."""
     errors: list[_RowError] = []
     raw: dict[str, Any] = {k: row[k] for k in ("code", "name", "channel", "lat", "lng") if k in row}
-    for key in ("chain", "address", "district", "city", "postcode", "country", "visit_minutes", "priority"):
+    optional = ("chain", "address", "district", "city", "postcode", "country", "visit_minutes", "min_visit_minutes")
+    for key in (*optional, "priority"):
         if row.get(key):
             raw[key] = row[key]
     if row.get("fence_polygon"):
@@ -217,6 +218,7 @@ async def import_stores(principal: Principal, body: bytes) -> schemas.ImportResu
             await Store.insert(*inserts[start : start + 500]).run()
         written = [existing[data.code] for data, _ in parsed if data.code in existing] + [s.id for s in inserts]
         await record_domain(principal.org_id, "store", written)
+        await fences.remember(principal.org_id, written)
     return schemas.ImportResult(created=created, updated=updated)
 
 
@@ -247,6 +249,7 @@ async def export_stores(principal: Principal) -> str:
                 "opening_hours": format_opening_hours(store.opening_hours),
                 "frequency": format_frequency(store.visit_frequency),
                 "visit_minutes": store.visit_minutes,
+                "min_visit_minutes": store.min_visit_minutes,
                 "priority": store.priority,
                 "rep_email": emails.get(store.assigned_rep_id, ""),
                 "territory": names.get(store.territory_id, ""),

@@ -73,6 +73,7 @@ VisitFrequency = Weekly | Monthly
 
 Priority = Annotated[int, Meta(ge=1, le=5, description="1 = lowest, 5 = highest")]
 VisitMinutes = Annotated[int, Meta(ge=5, le=480)]
+MinVisitMinutes = Annotated[int, Meta(ge=0, le=480, description="A visit shorter than this is flagged; 0: never")]
 Country = Annotated[str, Meta(pattern=r"^([A-Z]{2})?$", description="ISO 3166-1 alpha-2")]
 
 
@@ -94,6 +95,7 @@ class Store(msgspec.Struct):
     opening_hours: OpeningHours | None
     visit_frequency: VisitFrequency
     visit_minutes: int
+    min_visit_minutes: int
     priority: int
     assigned_rep_id: uuid.UUID | None
     territory_id: uuid.UUID | None
@@ -118,6 +120,7 @@ class StoreCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     opening_hours: OpeningHours | None = None
     visit_frequency: VisitFrequency = msgspec.field(default_factory=lambda: Weekly(weekdays=["mon"]))
     visit_minutes: VisitMinutes = 30
+    min_visit_minutes: MinVisitMinutes = 5
     priority: Priority = 3
     assigned_rep_id: uuid.UUID | None = None
     territory_id: uuid.UUID | None = None
@@ -141,6 +144,7 @@ class StoreUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     opening_hours: OpeningHours | UnsetType | None = UNSET
     visit_frequency: VisitFrequency | UnsetType = UNSET
     visit_minutes: VisitMinutes | UnsetType = UNSET
+    min_visit_minutes: MinVisitMinutes | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
     assigned_rep_id: uuid.UUID | UnsetType | None = UNSET
     territory_id: uuid.UUID | UnsetType | None = UNSET

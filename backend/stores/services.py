@@ -16,7 +16,7 @@ from backend.geo import MAX_FENCE_OFFSET_M, polygon_offset_m, polygon_problem
 from backend.orgs.tables import User
 from backend.orgs.teams import team_rep_ids
 from backend.paging import Page
-from backend.stores import schemas
+from backend.stores import fences, schemas
 from backend.stores.tables import Store, Territory
 from backend.stores.text_formats import check_opening_hours
 from backend.sync_api.record import record_domain
@@ -164,6 +164,7 @@ async def create_store(principal: Principal, data: schemas.StoreCreate) -> schem
             raise Conflict(f"A store with code {data.code!r} exists already", code="store.code_taken")
         await Store.insert(Store(id=store_id, org_id=principal.org_id, **store_values(data))).run()
         await record_domain(principal.org_id, "store", [store_id])
+        await fences.remember(principal.org_id, [store_id])
     return await get_store(principal, store_id)
 
 
@@ -192,4 +193,5 @@ async def update_store(principal: Principal, store_id: uuid.UUID, data: schemas.
             .run()
         )
         await record_domain(principal.org_id, "store", [store_id])
+        await fences.remember(principal.org_id, [store_id])
     return await get_store(principal, store_id)

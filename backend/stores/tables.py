@@ -1,4 +1,4 @@
-from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, OnDelete, Varchar
+from piccolo.columns import JSON, Boolean, DoublePrecision, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.orgs.tables import Organization, User
@@ -37,9 +37,23 @@ class Store(Table):
     # {"kind": "weekly", "weekdays": ["mon"], "every_weeks": 1} or {"kind": "monthly", "times": 1, ...}
     visit_frequency = JSON()
     visit_minutes = Integer(default=30)
+    # A visit shorter than this is flagged (backend/visits/flags.py).
+    min_visit_minutes = Integer(default=5)
     priority = Integer(default=3)
     assigned_rep_id = ForeignKey(User, null=True, index=True, on_delete=OnDelete.set_null)
     territory_id = ForeignKey(Territory, null=True, index=True, on_delete=OnDelete.set_null)
     active = Boolean(default=True)
     created_at = created_column()
     updated_at = updated_column()
+
+
+class StoreFence(Table):
+    """A store's location and fence from `valid_from` on: check-ins are judged with the fence of their time."""
+
+    id = id_column()
+    org_id = ForeignKey(Organization, null=False, on_delete=OnDelete.restrict)
+    store_id = ForeignKey(Store, null=False, index=True, on_delete=OnDelete.cascade)
+    valid_from = Timestamptz()
+    lat = DoublePrecision()
+    lng = DoublePrecision()
+    geofence = JSON()

@@ -10,6 +10,7 @@ from backend.bodies import read_limited
 from backend.db import read_transaction, write_transaction
 from backend.deps import Caller, SettingsDep
 from backend.errors import DomainError, FieldError, Invalid
+from backend.photos.storage import storage_from_settings
 from backend.sync_api import versions
 from backend.sync_api.clock import server_clock
 from backend.sync_api.policy import SyncPolicy
@@ -62,7 +63,7 @@ class SyncController(Controller):
                 async with write_transaction():
                     await versions.lock(principal.org_id)
                     reader = versions.Reader(principal.org_id)
-                    store = DatabaseStore(principal, reader)
+                    store = DatabaseStore(principal, reader, storage_from_settings(settings))
                     policy = SyncPolicy(principal, reader)
                     results = await push(message, store=store, policy=policy, clock=clock, limits=limits)
             async with read_transaction():

@@ -20,7 +20,7 @@ from backend.catalog.tables import Assortment, Product
 from backend.fields import Latitude, Longitude, MinorUnits
 from backend.stores.schemas import Geofence, OpeningHours, VisitFrequency
 from backend.stores.tables import Store
-from backend.visits.tables import Reminder, Visit
+from backend.visits.tables import Photo, Reminder, Visit
 
 SCHEMA_VERSIONS = frozenset({1})
 
@@ -28,6 +28,7 @@ Instant = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 Text = Annotated[str, msgspec.Meta(max_length=5000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 Accuracy = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
+FixAge = Annotated[float, msgspec.Meta(ge=0, le=30 * 86_400)]
 VisitState = Literal["planned", "checked_in", "checked_out", "skipped", "missed"]
 Outcome = Literal["order_taken", "no_order", "store_closed", "manager_absent", "other"]
 
@@ -107,6 +108,7 @@ STORE = SyncedTable(
         "opening_hours": OpeningHours | None,
         "visit_frequency": VisitFrequency,
         "visit_minutes": int,
+        "min_visit_minutes": int,
         "priority": int,
         "assigned_rep_id": uuid.UUID | None,
         "territory_id": uuid.UUID | None,
@@ -118,7 +120,9 @@ VISIT = SyncedTable(
     name="visit",
     writable_by=frozenset({"rep"}),
     owner_column="rep_id",
-    server_owned=frozenset({"rep_id", "verdict", "verdict_distance_m", "flags"}),
+    server_owned=frozenset(
+        {"rep_id", "verdict", "verdict_distance_m", "check_out_verdict", "check_out_distance_m", "flags", "received_at"}
+    ),
     required=frozenset({"store_id", "state"}),
     references={"store_id": "store"},
     source=Visit,
@@ -132,17 +136,42 @@ VISIT = SyncedTable(
         "check_in_lat": Latitude | None,
         "check_in_lng": Longitude | None,
         "check_in_accuracy_m": Accuracy | None,
+        "check_in_fix_age_s": FixAge | None,
         "check_out_at": Instant | None,
         "check_out_lat": Latitude | None,
         "check_out_lng": Longitude | None,
         "check_out_accuracy_m": Accuracy | None,
+        "check_out_fix_age_s": FixAge | None,
         "verdict": str | None,
         "verdict_distance_m": float | None,
+        "check_out_verdict": str | None,
+        "check_out_distance_m": float | None,
         "flags": list[Any],
+        "received_at": Instant | None,
         "outcome": Outcome | None,
         "notes": Text,
+        "next_steps": Text,
         "order_value_minor": MinorUnits | None,
         "skip_reason": Short | None,
+    },
+)
+
+PHOTO = SyncedTable(
+    name="photo",
+    writable_by=frozenset({"rep"}),
+    server_owned=frozenset({"uploaded", "content_type", "size_bytes"}),
+    required=frozenset({"visit_id", "sha256"}),
+    references={"visit_id": "visit"},
+    source=Photo,
+    columns={
+        "visit_id": uuid.UUID,
+        "sha256": Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}\Z")],
+        "taken_at": Instant | None,
+        "lat": Latitude | None,
+        "lng": Longitude | None,
+        "uploaded": bool,
+        "content_type": str | None,
+        "size_bytes": int | None,
     },
 )
 
@@ -166,4 +195,5 @@ REMINDER = SyncedTable(
     },
 )
 
-TABLES: dict[str, SyncedTable] = {t.name: t for t in (PRODUCT, ASSORTMENT, STORE, VISIT, REMINDER)}
+# In dependency order: a row is projected after the rows it names.
+TABLES: dict[str, SyncedTable] = {t.name: t for t in (PRODUCT, ASSORTMENT, STORE, VISIT, PHOTO, REMINDER)}

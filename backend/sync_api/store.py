@@ -9,20 +9,26 @@ from typing import Any, cast
 from piccolo.query.functions.aggregate import Sum
 
 from backend.auth.principal import Principal
+from backend.photos.services import mark_arrived_uploaded
+from backend.photos.storage import PhotoStorage
 from backend.sync_api import projection, versions
 from backend.sync_api.clock import server_clock
 from backend.sync_api.registry import TABLES
 from backend.sync_api.scope import Scope, scope_of
 from backend.sync_api.tables import SyncBucket, SyncField, SyncRemoval
+from backend.visits.judging import JUDGED, judge_visits
 from sync.changes import CAUSAL_LENGTH, Change, is_alive, wins
 from sync.messages import RowRef
 from sync.store import Pull
 
 
 class DatabaseStore:
-    def __init__(self, principal: Principal, reader: versions.Reader | None = None) -> None:
+    def __init__(
+        self, principal: Principal, reader: versions.Reader | None = None, photos: PhotoStorage | None = None
+    ) -> None:
         self.principal = principal
         self.reader = reader or versions.Reader(principal.org_id)
+        self.photos = photos
 
     async def bounds(self) -> tuple[int, int]:
         last_seq, horizon = await versions.counter(self.principal.org_id)
@@ -67,6 +73,11 @@ class DatabaseStore:
         for name, table in TABLES.items():
             if table.projected and touched.get(name):
                 await projection.project(org_id, table, touched[name])
+        # The server's own fields of what arrived: fence verdicts, flags (docs/sync-protocol.md 5.2).
+        await judge_visits(org_id, {c.row for c in changes if c.table == "visit" and c.column in JUDGED})
+        if self.photos is not None:
+            arrived = {c.row for c in changes if c.table == "photo" and c.column in ("sha256", CAUSAL_LENGTH)}
+            await mark_arrived_uploaded(org_id, self.photos, arrived)
 
     async def pull(self, cursor: int | None, limit: int, exclude_node: str | None = None) -> Pull:
         org_id = self.principal.org_id

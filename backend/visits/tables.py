@@ -35,16 +35,24 @@ class Visit(Table):
     check_in_lat = DoublePrecision(null=True, default=None)
     check_in_lng = DoublePrecision(null=True, default=None)
     check_in_accuracy_m = DoublePrecision(null=True, default=None)
+    # Seconds between the fix and the check-in: 0 for a fresh fix, more for a cached one.
+    check_in_fix_age_s = DoublePrecision(null=True, default=None)
     check_out_at = Timestamptz(null=True, default=None)
     check_out_lat = DoublePrecision(null=True, default=None)
     check_out_lng = DoublePrecision(null=True, default=None)
     check_out_accuracy_m = DoublePrecision(null=True, default=None)
-    # Server-owned: geofence verdict (inside | outside | uncertain), distance, plausibility flags.
+    check_out_fix_age_s = DoublePrecision(null=True, default=None)
+    # Server-owned: geofence verdicts (inside | outside | uncertain) and distances, plausibility flags
+    # ([{"code", "message"}]), and when the check-in first reached the server.
     verdict = Varchar(length=16, null=True, default=None)
     verdict_distance_m = DoublePrecision(null=True, default=None)
+    check_out_verdict = Varchar(length=16, null=True, default=None)
+    check_out_distance_m = DoublePrecision(null=True, default=None)
     flags = JSON(default=[])
+    received_at = Timestamptz(null=True, default=None)
     outcome = Varchar(length=32, null=True, default=None)
     notes = Text(default="")
+    next_steps = Text(default="")
     order_value_minor = Integer(null=True, default=None)
     skip_reason = Varchar(length=200, null=True, default=None)
     created_at = created_column()
