@@ -50,6 +50,7 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
     )
     appeared: set[str] = set()
     inserts = []
+    existing = await _existing_references(table, stored)
     for row, fields in stored.items():
         row_id = uuid.UUID(row)
         exists = row_id in present
@@ -64,7 +65,7 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
             if name == CAUSAL_LENGTH or name not in columns:
                 continue
             value = msgspec.convert(field.change.value, table.columns[name], strict=True)
-            if name in table.references and value is not None and not await _in_domain(table.references[name], value):
+            if name in table.references and value is not None and value not in existing[name]:
                 value = None  # names a row its domain table doesn't hold (deleted): linked again if it returns
             values[name] = msgspec.json.encode(value).decode() if name in json_columns else value
         if exists:
@@ -81,10 +82,26 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
     return appeared
 
 
-async def _in_domain(table_name: str, row_id: uuid.UUID) -> bool:
-    source = TABLES[table_name].source
-    assert source is not None
-    return bool(await source.exists().where(source._meta.primary_key == row_id).run())
+async def _existing_references(
+    table: SyncedTable, stored: dict[str, dict[str, versions.Stored]]
+) -> dict[str, set[uuid.UUID]]:
+    """For each reference column, which of the rows these rows name exist in their domain table (one query each)."""
+    found: dict[str, set[uuid.UUID]] = {}
+    for column, target in table.references.items():
+        named = {
+            uuid.UUID(str(fields[column].change.value))
+            for fields in stored.values()
+            if column in fields and fields[column].change.value is not None
+        }
+        source = TABLES[target].source
+        assert source is not None
+        key = source._meta.primary_key
+        found[column] = (
+            {r[key._meta.name] for r in await source.select(key).where(key.is_in(list(named))).run()}
+            if named
+            else set()
+        )
+    return found
 
 
 async def _rows_naming(org_id: uuid.UUID, table: str, column: str, targets: set[str]) -> list[str]:

@@ -133,10 +133,12 @@ def _repeated(visit: VisitFacts, timeline: list[Position], rules: VisitRules) ->
     """Identical coordinates to 6 decimals at another store, or at times far apart: real fixes always jitter."""
     window = dt.timedelta(hours=rules.same_place_hours)
     mine = [p for p in timeline if p.visit_id == visit.visit_id]
+    keys = {(round(p.lat, 6), round(p.lng, 6)) for p in mine}
+    others = [p for p in timeline if p.visit_id != visit.visit_id and (round(p.lat, 6), round(p.lng, 6)) in keys]
     for position in mine:
         key = (round(position.lat, 6), round(position.lng, 6))
-        for other in timeline:
-            if other.visit_id == visit.visit_id or (round(other.lat, 6), round(other.lng, 6)) != key:
+        for other in others:
+            if (round(other.lat, 6), round(other.lng, 6)) != key:
                 continue
             if other.store_id != visit.store_id or abs(other.at - position.at) > window:
                 where = "another store" if other.store_id != visit.store_id else "a visit long before or after"

@@ -49,6 +49,8 @@ JUDGED = frozenset(
         "check_out_accuracy_m",
     }
 )
+# Flags that depend on the rep's other visits.
+NEIGHBOURLY = frozenset({"implausible_speed", "repeated_coordinates"})
 # How far around a judged visit the rep's other positions are looked at (speed, repeated coordinates).
 NEIGHBOURHOOD = dt.timedelta(days=1)
 
@@ -81,28 +83,66 @@ async def judge_visits(org_id: uuid.UUID, visit_ids: Iterable[str]) -> None:
     for row in await Visit.select().where((Visit.org_id == org_id) & Visit.id.is_in(ids)).run():
         rows[row["id"]] = row  # visits without a position yet still get their state and arrival checked
     if rows:
-        await _judge(org_id, rows, newly_arrived={str(i) for i in ids})
+        await _judge(org_id, rows, _affected(rows, set(ids)), newly_arrived={str(i) for i in ids})
 
 
-async def _judge(org_id: uuid.UUID, rows: dict[uuid.UUID, dict[str, Any]], newly_arrived: set[str]) -> None:
+def _affected(rows: dict[uuid.UUID, dict[str, Any]], arrived: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The visits whose judgement may change: the arrived ones; the first check-in after each of their positions
+    (its speed is measured from them); those with the same coordinates (repeated coordinates); and those that
+    carry a neighbour-dependent flag now (an edited position may clear it)."""
+    targets = set(arrived)
+    by_rep: dict[uuid.UUID, list[Position]] = defaultdict(list)
+    for row in rows.values():
+        by_rep[row["rep_id"]].extend(p for p in _positions(row) if p is not None)
+        if {f.get("code") for f in _decoded(row["flags"]) or []} & NEIGHBOURLY:
+            targets.add(row["id"])
+    mine = {str(v) for v in arrived}
+    for positions in by_rep.values():
+        positions.sort(key=lambda p: p.at)
+        places: dict[tuple[float, float], set[str]] = defaultdict(set)
+        for index, position in enumerate(positions):
+            places[(round(position.lat, 6), round(position.lng, 6))].add(position.visit_id)
+            if position.visit_id in mine:
+                following = (q for q in positions[index + 1 :] if q.visit_id != position.visit_id)
+                after = next((q for q in following if q.kind == "check_in"), None)
+                if after is not None:
+                    targets.add(uuid.UUID(after.visit_id))
+        for visits in places.values():
+            if len(visits) > 1 and visits & mine:
+                targets |= {uuid.UUID(v) for v in visits}
+    return targets
+
+
+def _decoded(raw: Any) -> Any:
+    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+
+
+async def _judge(
+    org_id: uuid.UUID,
+    rows: dict[uuid.UUID, dict[str, Any]],
+    targets: set[uuid.UUID],
+    newly_arrived: set[str],
+) -> None:
+    """Judge `targets` against the rep positions of all `rows`."""
     rules = await visit_rules(org_id)
     org = await Organization.select(Organization.time_zone).where(Organization.id == org_id).first().run()
     time_zone = org["time_zone"] if org else "UTC"
+    judged = {visit_id: rows[visit_id] for visit_id in targets if visit_id in rows}
     stores = {
         s["id"]: s
         for s in await Store.select(Store.id, Store.opening_hours, Store.min_visit_minutes)
-        .where((Store.org_id == org_id) & Store.id.is_in(list({r["store_id"] for r in rows.values()})))
+        .where((Store.org_id == org_id) & Store.id.is_in(list({r["store_id"] for r in judged.values()})))
         .run()
     }
     fence_history = await history.history(org_id, stores)
-    stamps = await versions.read_rows(org_id, "visit", [str(i) for i in rows])
+    stamps = await versions.read_rows(org_id, "visit", [str(i) for i in judged])
     by_rep: dict[uuid.UUID, list[Position]] = defaultdict(list)
     for row in rows.values():
         by_rep[row["rep_id"]].extend(p for p in _positions(row) if p is not None)
     now = utcnow()
     updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
     fence_rules = FenceRules(tolerance_m=rules.fence_tolerance_m, max_accuracy_m=rules.max_accuracy_m)
-    for visit_id, row in rows.items():
+    for visit_id, row in judged.items():
         check_in, check_out = _positions(row)
         fences = fence_history.get(row["store_id"], [])
         result: dict[str, Any] = {

@@ -43,3 +43,11 @@ def test_distance_is_symmetric_and_positive(lat, lng, dlat, dlng):
     a = distance_m(lat, lng, lat + dlat, lng + dlng)
     b = distance_m(lat + dlat, lng + dlng, lat, lng)
     assert a >= 0 and abs(a - b) < 1e-6
+
+
+@given(st.floats(-85, 85), st.floats(-180, 180), st.floats(-85, 85), st.floats(-180, 180))
+def test_distance_agrees_with_geopys_geodesic(lat1, lng1, lat2, lng2):
+    from geopy.distance import geodesic
+
+    reference = geodesic((lat1, lng1), (lat2, lng2)).meters
+    assert abs(distance_m(lat1, lng1, lat2, lng2) - reference) <= max(1e-3, reference * 1e-9)

@@ -105,6 +105,10 @@ async def test_a_late_earlier_visit_rejudges_the_next_one_for_speed(world, clien
     assert flag_codes(await visit_row(a)) == ["outside_fence"]  # 40 km off, but nothing before it: no speed
     await phone.sync()
     assert "implausible_speed" in [f["code"] for f in phone.replica.rows("visit")[b]["flags"]]
+    # The rep corrects A's position (it was at the same store after all): B's flag goes away again.
+    old_phone.edit("visit", a, check_in_lng=STORE_LNG + 0.0003)
+    await old_phone.sync()
+    assert "implausible_speed" not in flag_codes(await visit_row(b))
 
 
 async def test_a_check_in_arriving_days_late_is_judged_with_the_fence_of_its_time(world, client):
