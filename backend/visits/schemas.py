@@ -23,6 +23,17 @@ class Fixed(msgspec.Struct):
     fix_age_s: float | None
 
 
+class PhotoRef(msgspec.Struct):
+    """A photo of the visit: where and when it was taken, and where to fetch it once uploaded."""
+
+    sha256: str
+    taken_at: dt.datetime | None
+    lat: float | None
+    lng: float | None
+    uploaded: bool
+    url: str
+
+
 class VisitSummary(msgspec.Struct):
     id: uuid.UUID
     store_id: uuid.UUID
@@ -41,6 +52,7 @@ class VisitSummary(msgspec.Struct):
     next_steps: str
     skip_reason: str | None
     received_at: dt.datetime | None
+    photos: list[PhotoRef] = msgspec.field(default_factory=list)
 
 
 class PlannedStop(msgspec.Struct):

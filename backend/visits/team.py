@@ -28,7 +28,7 @@ from backend.stores.tables import Store, Territory
 from backend.tables_base import utcnow
 from backend.visits import schemas as s
 from backend.visits.flags import Flag
-from backend.visits.tables import Visit
+from backend.visits.tables import Photo, Visit
 
 DONE = ("checked_in", "checked_out")
 OUTCOMES = ("order_taken", "no_order", "store_closed", "manager_absent", "other")
@@ -138,7 +138,23 @@ def _fixed(row: dict[str, Any], kind: str) -> s.Fixed | None:
     return s.Fixed(at, lat, lng, accuracy, row[verdict_key], row[distance_key], age)
 
 
-def summary(row: dict[str, Any], store: dict[str, Any]) -> s.VisitSummary:
+async def _photos(org_id: uuid.UUID, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[s.PhotoRef]]:
+    found: dict[uuid.UUID, list[s.PhotoRef]] = defaultdict(list)
+    if not visit_ids:
+        return found
+    rows = (
+        await Photo.select()
+        .where((Photo.org_id == org_id) & Photo.visit_id.is_in(visit_ids))
+        .order_by(Photo.taken_at)
+        .run()
+    )
+    for r in rows:
+        url = f"/api/v1/photos/{r['sha256']}"
+        found[r["visit_id"]].append(s.PhotoRef(r["sha256"], r["taken_at"], r["lat"], r["lng"], r["uploaded"], url))
+    return found
+
+
+def summary(row: dict[str, Any], store: dict[str, Any], photos: list[s.PhotoRef] | None = None) -> s.VisitSummary:
     check_in, check_out = _fixed(row, "check_in"), _fixed(row, "check_out")
     minutes = (check_out.at - check_in.at).total_seconds() / 60 if check_in and check_out else None
     return s.VisitSummary(
@@ -159,6 +175,7 @@ def summary(row: dict[str, Any], store: dict[str, Any]) -> s.VisitSummary:
         next_steps=row["next_steps"],
         skip_reason=row["skip_reason"],
         received_at=row["received_at"],
+        photos=photos or [],
     )
 
 
@@ -201,9 +218,10 @@ async def team_day(
     stops_of: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for stop in stops:
         stops_of[plan_rep[stop["plan_id"]]].append(stop)
+    photos = await _photos(principal.org_id, [r["id"] for r in rows])
     days = []
     for rep in reps:
-        days.append(_rep_day(rep, visits_of[rep.id], stops_of[rep.id], stores, ended[rep.id], flagged_only))
+        days.append(_rep_day(rep, visits_of[rep.id], stops_of[rep.id], stores, photos, ended[rep.id], flagged_only))
     total = s.DayTotals()
     for rep_day in days:
         for field in s.DayTotals.__struct_fields__:
@@ -217,10 +235,11 @@ def _rep_day(
     rows: list[dict[str, Any]],
     stops: list[dict[str, Any]],
     stores: dict[uuid.UUID, dict[str, Any]],
+    photos: dict[uuid.UUID, list[s.PhotoRef]],
     day_ended: bool,
     flagged_only: bool,
 ) -> s.RepDay:
-    visits = [summary(r, stores.get(r["store_id"], {})) for r in rows]
+    visits = [summary(r, stores.get(r["store_id"], {}), photos.get(r["id"])) for r in rows]
     by_stop = {r["route_stop_id"]: r for r in rows if r["route_stop_id"] is not None}
     by_store = {r["store_id"]: r for r in rows if r["planned"]}
     planned: list[s.PlannedStop] = []
@@ -314,6 +333,7 @@ def day_geojson(day: s.TeamDay) -> s.GeoJSON:
                 "check_out_at": visit.check_out.at.isoformat() if visit.check_out else None,
                 "minutes_in_store": visit.minutes_in_store,
                 "outcome": visit.outcome,
+                "photos": len(visit.photos),
             }
             features.append(_feature("Point", point, properties))
     return {"type": "FeatureCollection", "features": features}

@@ -11,7 +11,7 @@ import pytest
 from backend.planning.tables import RoutePlan, RouteStop
 from backend.tables_base import utcnow
 from sync.clock import Clock
-from tests.backend.visits.test_judging import STORE_LAT, STORE_LNG, check_in, offline_phone
+from tests.backend.visits.test_judging import STORE_LAT, STORE_LNG, check_in, iso, offline_phone
 
 DAY = (utcnow() - dt.timedelta(days=2)).date()  # a day that has ended everywhere
 NINE = dt.datetime.combine(DAY, dt.time(1, 0), tzinfo=dt.UTC)  # 09:00 in Shanghai
@@ -45,6 +45,8 @@ async def day_of_work(world, client):
         outcome="order_taken",
         order_value_minor=125_000,
     )
+    phone.create("photo", visit_id=planned, sha256="b" * 64, taken_at=iso(NINE + dt.timedelta(minutes=5)),
+                 lat=STORE_LAT, lng=STORE_LNG)  # fmt: skip
     later = NINE + dt.timedelta(hours=2)
     phone.clock = Clock(phone.node, physical=lambda: int(later.timestamp() * 1000))
     unplanned = phone.create("visit", **check_in(t.ids["store"], later, STORE_LAT + 0.02, STORE_LNG))
@@ -70,6 +72,9 @@ async def test_the_supervisors_day_shows_planned_against_actual_for_their_team_o
     done = visits[day_of_work["planned"]]
     assert done["check_in"]["verdict"] == "inside" and done["minutes_in_store"] == 25.0
     assert done["outcome"] == "order_taken" and done["flags"] == []
+    [photo] = done["photos"]
+    assert photo["sha256"] == "b" * 64 and photo["lat"] == STORE_LAT and photo["uploaded"] is False
+    assert photo["taken_at"].startswith(DAY.isoformat()) and photo["url"] == f"/api/v1/photos/{'b' * 64}"
     odd = visits[day_of_work["unplanned"]]
     assert odd["check_in"]["verdict"] == "outside" and "outside_fence" in [f["code"] for f in odd["flags"]]
     assert rep["totals"] == {
