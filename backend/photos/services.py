@@ -123,10 +123,10 @@ async def mark_arrived_uploaded(org_id: uuid.UUID, storage: PhotoStorage, row_id
     )
     for sha256 in {r["sha256"] for r in rows}:
         fmt = await _stored_format(storage, org_id, sha256)
-        blob = await storage.open(blob_key(org_id, sha256, fmt)) if fmt else None
-        if fmt is None or blob is None:
+        size = await storage.size(blob_key(org_id, sha256, fmt)) if fmt else None
+        if fmt is None or size is None:
             continue
-        await _mark_uploaded(org_id, Photo.sha256 == sha256, content_type=fmt.content_type, size=blob.size)
+        await _mark_uploaded(org_id, Photo.sha256 == sha256, content_type=fmt.content_type, size=size)
 
 
 async def _stored_format(storage: PhotoStorage, org_id: uuid.UUID, sha256: str) -> ImageFormat | None:

@@ -48,6 +48,10 @@ class PhotoStorage(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def size(self, key: str) -> int | None:
+        """The size of `key` in bytes, or None when it is not stored."""
+        ...
+
     async def get(self, key: str) -> bytes | None:
         """All the bytes of `key`, or None."""
         ...
@@ -79,6 +83,12 @@ class LocalPhotoStorage:
 
     async def exists(self, key: str) -> bool:
         return await anyio.to_thread.run_sync(self.path(key).is_file)
+
+    async def size(self, key: str) -> int | None:
+        try:
+            return (await anyio.to_thread.run_sync(self.path(key).stat)).st_size
+        except FileNotFoundError:
+            return None
 
     async def get(self, key: str) -> bytes | None:
         try:

@@ -27,6 +27,13 @@ async def test_put_creates_once_and_keeps_the_first_bytes(tmp_path):
     assert files(tmp_path) == [KEY]
 
 
+async def test_size_without_opening(tmp_path):
+    storage = LocalPhotoStorage(tmp_path)
+    assert await storage.size(KEY) is None
+    await storage.put(KEY, b"12345")
+    assert await storage.size(KEY) == 5
+
+
 async def test_open_streams_the_whole_blob(tmp_path):
     storage = LocalPhotoStorage(tmp_path)
     data = os.urandom(200_000)
