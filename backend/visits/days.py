@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from backend.db import write_transaction
@@ -19,24 +20,31 @@ def local_today(time_zone: str, now: dt.datetime) -> dt.date:
 
 
 async def close_days(now: dt.datetime | None = None) -> int:
-    """Mark every planned, never checked-in visit of a day that has ended as missed. Returns how many."""
+    """Mark every planned, never checked-in visit of a day that has ended as missed. Returns how many.
+
+    Reps are grouped by organisation and local date (their time zone decides when their day ends), so the job
+    costs one query per group, not one per rep.
+    """
     now = now or utcnow()
     zones = {o["id"]: o["time_zone"] for o in await Organization.select(Organization.id, Organization.time_zone).run()}
     reps = await User.select(User.id, User.org_id, User.time_zone).where(User.role == "rep").run()
-    closed = 0
+    groups: dict[tuple[uuid.UUID, dt.date], list[uuid.UUID]] = defaultdict(list)
     for rep in reps:
         today = local_today(rep["time_zone"] or zones.get(rep["org_id"], "UTC"), now)
-        closed += await _close(rep["org_id"], rep["id"], today)
+        groups[(rep["org_id"], today)].append(rep["id"])
+    closed = 0
+    for (org_id, today), rep_ids in groups.items():
+        closed += await _close(org_id, rep_ids, today)
     return closed
 
 
-async def _close(org_id: uuid.UUID, rep_id: uuid.UUID, today: dt.date) -> int:
+async def _close(org_id: uuid.UUID, rep_ids: list[uuid.UUID], today: dt.date) -> int:
     async with write_transaction():
         due = (
             await Visit.select(Visit.id)
             .where(
                 (Visit.org_id == org_id)
-                & (Visit.rep_id == rep_id)
+                & Visit.rep_id.is_in(rep_ids)
                 & (Visit.state == "planned")
                 & Visit.check_in_at.is_null()
                 & (Visit.planned_date < today)

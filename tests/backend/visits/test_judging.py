@@ -140,9 +140,14 @@ async def test_a_planned_visit_closed_as_missed_comes_back_when_its_offline_chec
     visit = phone.create(
         "visit", store_id=str(t.ids["store"]), state="planned", planned=True, planned_date=yesterday.isoformat()
     )
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date()  # not over anywhere yet
+    upcoming = phone.create(
+        "visit", store_id=str(t.ids["store"]), state="planned", planned=True, planned_date=tomorrow.isoformat()
+    )
     await phone.sync()
     assert await close_days() >= 1
     assert (await visit_row(visit))["state"] == "missed"
+    assert (await visit_row(upcoming))["state"] == "planned"
     # The rep did check in yesterday on another phone, offline, which only syncs now: its edit is stamped
     # yesterday, older than the server's "missed", so last-writer-wins alone would keep the visit missed.
     yesterday_noon = dt.datetime.combine(yesterday, dt.time(4, 0), tzinfo=dt.UTC)
