@@ -45,8 +45,8 @@ async def day_of_work(world, client):
         outcome="order_taken",
         order_value_minor=125_000,
     )
-    phone.create("photo", visit_id=planned, sha256="b" * 64, taken_at=iso(NINE + dt.timedelta(minutes=5)),
-                 lat=STORE_LAT, lng=STORE_LNG)  # fmt: skip
+    taken = iso(NINE + dt.timedelta(minutes=5))
+    phone.create("photo", visit_id=planned, sha256="b" * 64, taken_at=taken, lat=STORE_LAT, lng=STORE_LNG)
     later = NINE + dt.timedelta(hours=2)
     phone.clock = Clock(phone.node, physical=lambda: int(later.timestamp() * 1000))
     unplanned = phone.create("visit", **check_in(t.ids["store"], later, STORE_LAT + 0.02, STORE_LNG))
