@@ -29,11 +29,19 @@ def _uuid(value: Any) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
 
 
-async def record_rows(org_id: uuid.UUID, table_name: str, rows: Sequence[tuple[uuid.UUID, dict[str, Any]]]) -> None:
-    """Record new or changed rows: `values` holds the columns written (Python values, Structs allowed)."""
+async def record_rows(
+    org_id: uuid.UUID,
+    table_name: str,
+    rows: Sequence[tuple[uuid.UUID, dict[str, Any]]],
+    stored: dict[str, dict[str, versions.Stored]] | None = None,
+) -> None:
+    """Record new or changed rows: `values` holds the columns written (Python values, Structs allowed).
+
+    `stored`: these rows' stored versions when the caller read them after taking the organisation's lock."""
     table = TABLES[table_name]
     await versions.lock(org_id)
-    stored = await versions.read_rows(org_id, table_name, [str(r) for r, _ in rows])
+    if stored is None:
+        stored = await versions.read_rows(org_id, table_name, [str(r) for r, _ in rows])
     clock = server_clock()
     writes: list[versions.Write] = []
     moves: list[tuple[str, Keys, Keys]] = []

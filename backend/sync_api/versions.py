@@ -1,8 +1,8 @@
 """Field versions in the database: sequence numbers, batched upserts, reads. Always inside a write transaction.
 
-Sequence numbers come from the organisation's `sync_counter` row, locked (`FOR UPDATE`) until the transaction
-commits on PostgreSQL, and under SQLite's single writer otherwise: numbers therefore become visible in the order
-they were handed out, and a pull never hands out a cursor past a number still to be committed
+Sequence numbers come from the organisation's `sync_counter` row, locked by the UPDATE that bumps it until the
+transaction commits on PostgreSQL, and under SQLite's single writer otherwise: numbers therefore become visible in
+the order they were handed out, and a pull never hands out a cursor past a number still to be committed
 (docs/sync-protocol.md 5.1).
 """
 
@@ -15,13 +15,11 @@ from typing import Any
 
 import msgspec
 
-from backend.db import current_engine, is_sqlite
+from backend import db
+from backend.sync_api.fingerprints import fingerprints
 from backend.sync_api.tables import SyncCounter, SyncField
-from backend.tables_base import new_id, utcnow
+from backend.tables_base import new_id, new_ids, utcnow
 from sync.changes import CAUSAL_LENGTH, Change
-from sync.checksum import change_fingerprint
-
-BATCH = 200
 
 
 @dataclass
@@ -48,20 +46,16 @@ class Write:
 
 async def reserve(org_id: uuid.UUID, count: int) -> int:
     """Hand out `count` sequence numbers; returns the first. Locks the counter until the transaction ends."""
-    await SyncCounter.raw(
-        "INSERT INTO sync_counter (id, org_id, last_seq, horizon) VALUES ({}, {}, 0, 0) "
-        "ON CONFLICT (org_id) DO NOTHING",
-        new_id(),
-        org_id,
-    ).run()
-    lock = "" if is_sqlite(current_engine()) else " FOR UPDATE"
-    rows = await SyncCounter.raw(f"SELECT last_seq FROM sync_counter WHERE org_id = {{}}{lock}", org_id).run()
-    first = int(rows[0]["last_seq"]) + 1
-    if count:
-        await SyncCounter.raw(
-            "UPDATE sync_counter SET last_seq = {} WHERE org_id = {}", first + count - 1, org_id
-        ).run()
-    return first
+    bump = "UPDATE sync_counter SET last_seq = last_seq + {} WHERE org_id = {} RETURNING last_seq"
+    rows = await db.fetch(bump, count, org_id)
+    if not rows:  # the organisation's first sync
+        await db.executemany(
+            "INSERT INTO sync_counter (id, org_id, last_seq, horizon) VALUES ({}, {}, 0, 0) "
+            "ON CONFLICT (org_id) DO NOTHING",
+            [(new_id(), org_id)],
+        )
+        rows = await db.fetch(bump, count, org_id)
+    return int(rows[0]["last_seq"]) - count + 1
 
 
 async def lock(org_id: uuid.UUID) -> None:
@@ -98,43 +92,34 @@ async def write(org_id: uuid.UUID, writes: Sequence[Write]) -> None:
         return
     first = await reserve(org_id, len(writes))
     now = utcnow()
-    for start in range(0, len(writes), BATCH):
-        chunk = writes[start : start + BATCH]
-        values_sql = ", ".join(["({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(chunk))
-        args: list[Any] = []
-        for offset, w in enumerate(chunk):
-            c = w.change
-            args += [new_id(), org_id, c.table, c.row, c.column, _json(c.value), c.hlc, c.node]
-            args += [
-                first + start + offset,
-                change_fingerprint(c),
-                w.alive,
-                w.org_wide,
-                w.owner_id,
-                w.territory_id,
-                now,
-            ]
-        await SyncField.raw(
-            "INSERT INTO sync_field (id, org_id, tbl, row_id, col, value, hlc, node, seq, fp, alive, org_wide, "
-            f"owner_id, territory_id, updated_at) VALUES {values_sql} "
-            "ON CONFLICT (org_id, tbl, row_id, col) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, "
-            "node = excluded.node, seq = excluded.seq, fp = excluded.fp, alive = excluded.alive, "
-            "org_wide = excluded.org_wide, owner_id = excluded.owner_id, territory_id = excluded.territory_id, "
-            "updated_at = excluded.updated_at",
-            *args,
-        ).run()
-    # A row's _cl changed: every field of the row follows its liveness.
-    for w in writes:
-        if w.change.column == CAUSAL_LENGTH and not w.new_row:
-            await (
-                SyncField.update({SyncField.alive: w.alive})
-                .where(
-                    (SyncField.org_id == org_id)
-                    & (SyncField.tbl == w.change.table)
-                    & (SyncField.row_id == w.change.row)
-                )
-                .run()
+    ids, prints = new_ids(len(writes)), fingerprints([w.change for w in writes])
+    rows = []
+    for offset, w in enumerate(writes):
+        c = w.change
+        rows.append(
+            (
+                *(ids[offset], org_id, c.table, c.row, c.column, _json(c.value), c.hlc, c.node, first + offset),
+                *(prints[offset], w.alive, w.org_wide, w.owner_id, w.territory_id, now),
             )
+        )
+    await db.insert_rows(
+        "INSERT INTO sync_field (id, org_id, tbl, row_id, col, value, hlc, node, seq, fp, alive, org_wide, "
+        "owner_id, territory_id, updated_at)",
+        rows,
+        "ON CONFLICT (org_id, tbl, row_id, col) DO UPDATE SET value = excluded.value, hlc = excluded.hlc, "
+        "node = excluded.node, seq = excluded.seq, fp = excluded.fp, alive = excluded.alive, "
+        "org_wide = excluded.org_wide, owner_id = excluded.owner_id, territory_id = excluded.territory_id, "
+        "updated_at = excluded.updated_at",
+    )
+    # A row's _cl changed: every field of the row follows its liveness.
+    await db.executemany(
+        "UPDATE sync_field SET alive = {} WHERE org_id = {} AND tbl = {} AND row_id = {}",
+        [
+            (w.alive, org_id, w.change.table, w.change.row)
+            for w in writes
+            if w.change.column == CAUSAL_LENGTH and not w.new_row
+        ],
+    )
 
 
 async def read_rows(org_id: uuid.UUID, table: str, row_ids: Iterable[str]) -> dict[str, dict[str, Stored]]:
@@ -142,24 +127,13 @@ async def read_rows(org_id: uuid.UUID, table: str, row_ids: Iterable[str]) -> di
     ids = sorted(set(row_ids))
     found: dict[str, dict[str, Stored]] = {}
     for start in range(0, len(ids), 500):
-        rows = (
-            await SyncField.select(
-                SyncField.row_id,
-                SyncField.col,
-                SyncField.value,
-                SyncField.hlc,
-                SyncField.node,
-                SyncField.seq,
-                SyncField.org_wide,
-                SyncField.owner_id,
-                SyncField.territory_id,
-            )
-            .where(
-                (SyncField.org_id == org_id)
-                & (SyncField.tbl == table)
-                & SyncField.row_id.is_in(ids[start : start + 500])
-            )
-            .run()
+        chunk = ids[start : start + 500]
+        rows = await db.fetch(
+            "SELECT row_id, col, value, hlc, node, seq, org_wide, owner_id, territory_id FROM sync_field "
+            f"WHERE org_id = {{}} AND tbl = {{}} AND row_id IN ({', '.join(['{}'] * len(chunk))})",
+            org_id,
+            table,
+            *chunk,
         )
         for r in rows:
             change = Change(table, r["row_id"], r["col"], decode_value(r["value"]), r["hlc"], r["node"])

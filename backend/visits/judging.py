@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from backend import db
 from backend.orgs.tables import Organization
 from backend.stores import fences as history
 from backend.stores.schemas import OpeningHours
@@ -27,7 +28,7 @@ from backend.sync_api.record import record_rows
 from backend.tables_base import utcnow
 from backend.visits.fences import Fence, FenceRules, Fix, judge
 from backend.visits.flags import Position, VisitFacts, flags_for
-from backend.visits.rules import visit_rules
+from backend.visits.rules import rules_from
 from backend.visits.tables import Visit
 from sync.changes import canonical
 
@@ -60,28 +61,24 @@ async def judge_visits(org_id: uuid.UUID, visit_ids: Iterable[str]) -> None:
     ids = [uuid.UUID(v) for v in set(visit_ids)]
     if not ids:
         return
-    arrived = (
-        await Visit.select(Visit.id, Visit.rep_id, Visit.check_in_at, Visit.check_out_at)
-        .where((Visit.org_id == org_id) & Visit.id.is_in(ids))
-        .run()
-    )
+    # The arrived visits, whole: those without a position yet still get their state and arrival checked.
+    rows: dict[uuid.UUID, dict[str, Any]] = {
+        row["id"]: row for row in await Visit.select().where((Visit.org_id == org_id) & Visit.id.is_in(ids)).run()
+    }
     windows: dict[uuid.UUID, tuple[dt.datetime, dt.datetime]] = {}
-    for v in arrived:
+    for v in rows.values():
         times = [t for t in (v["check_in_at"], v["check_out_at"]) if t is not None]
         if not times:
             continue
         low, high = min(times) - NEIGHBOURHOOD, max(times) + NEIGHBOURHOOD
         known = windows.get(v["rep_id"])
         windows[v["rep_id"]] = (min(low, known[0]), max(high, known[1])) if known else (low, high)
-    rows: dict[uuid.UUID, dict[str, Any]] = {}
     for rep_id, (low, high) in windows.items():
         in_window = (Visit.check_in_at.is_not_null() & (Visit.check_in_at >= low) & (Visit.check_in_at <= high)) | (
             Visit.check_out_at.is_not_null() & (Visit.check_out_at >= low) & (Visit.check_out_at <= high)
         )
         for row in await Visit.select().where((Visit.org_id == org_id) & (Visit.rep_id == rep_id) & in_window).run():
-            rows[row["id"]] = row
-    for row in await Visit.select().where((Visit.org_id == org_id) & Visit.id.is_in(ids)).run():
-        rows[row["id"]] = row  # visits without a position yet still get their state and arrival checked
+            rows.setdefault(row["id"], row)
     if rows:
         await _judge(org_id, rows, _affected(rows, set(ids)), newly_arrived={str(i) for i in ids})
 
@@ -124,8 +121,13 @@ async def _judge(
     newly_arrived: set[str],
 ) -> None:
     """Judge `targets` against the rep positions of all `rows`."""
-    rules = await visit_rules(org_id)
-    org = await Organization.select(Organization.time_zone).where(Organization.id == org_id).first().run()
+    org = await (
+        Organization.select(Organization.visit_rules, Organization.time_zone)
+        .where(Organization.id == org_id)
+        .first()
+        .run()
+    )
+    rules = rules_from(org["visit_rules"] if org else None)
     time_zone = org["time_zone"] if org else "UTC"
     judged = {visit_id: rows[visit_id] for visit_id in targets if visit_id in rows}
     stores = {
@@ -199,10 +201,21 @@ async def _judge(
         }
         if changed:
             updates.append((visit_id, changed))
-    for visit_id, changed in updates:
-        await Visit.update({getattr(Visit, k): v for k, v in changed.items()}).where(Visit.id == visit_id).run()
+    await _update_visits(updates)
     if updates:
-        await record_rows(org_id, "visit", updates)
+        await record_rows(org_id, "visit", updates, stored=stamps)
+
+
+async def _update_visits(updates: list[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+    """Write the judged columns: one batched statement per set of columns changed."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for visit_id, changed in updates:
+        columns = tuple(sorted(changed))
+        values = (msgspec.json.encode(changed[c]).decode() if c == "flags" else changed[c] for c in columns)
+        groups[columns].append((*values, visit_id))
+    for columns, rows in groups.items():
+        assignments = ", ".join(f"{c} = {{}}" for c in columns)
+        await db.executemany(f"UPDATE visit SET {assignments} WHERE id = {{}}", rows)
 
 
 def _positions(row: dict[str, Any]) -> tuple[Position | None, Position | None]:

@@ -7,7 +7,7 @@ every signed-in user can read; only an admin changes them.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -39,7 +39,11 @@ async def visit_rules(org_id: uuid.UUID) -> VisitRules:
     row = await Organization.select(Organization.visit_rules).where(Organization.id == org_id).first().run()
     if row is None:
         raise NotFound("No such organisation")
-    raw = row["visit_rules"]
+    return rules_from(row["visit_rules"])
+
+
+def rules_from(raw: Any) -> VisitRules:
+    """The rules stored in an organisation's `visit_rules` column (JSON text or decoded)."""
     stored = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
     # Unknown keys (from a newer version) are dropped rather than breaking every check-in.
     known = {k: v for k, v in (stored or {}).items() if k in VisitRules.__struct_fields__}
