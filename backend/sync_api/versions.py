@@ -126,15 +126,15 @@ async def read_rows(org_id: uuid.UUID, table: str, row_ids: Iterable[str]) -> di
     """The stored fields of these rows: {row id: {column: Stored}}."""
     ids = sorted(set(row_ids))
     found: dict[str, dict[str, Stored]] = {}
+    select = "SELECT row_id, col, value, hlc, node, seq, org_wide, owner_id, territory_id FROM sync_field "
+    sqlite = db.is_sqlite(db.current_engine())
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = await db.fetch(
-            "SELECT row_id, col, value, hlc, node, seq, org_wide, owner_id, territory_id FROM sync_field "
-            f"WHERE org_id = {{}} AND tbl = {{}} AND row_id IN ({', '.join(['{}'] * len(chunk))})",
-            org_id,
-            table,
-            *chunk,
-        )
+        if sqlite:
+            where = f"WHERE org_id = {{}} AND tbl = {{}} AND row_id IN ({', '.join(['{}'] * len(chunk))})"
+            rows = await db.fetch(select + where, org_id, table, *chunk)
+        else:  # one array parameter: one statement text, planned and prepared once per connection
+            rows = await db.fetch(select + "WHERE org_id = {} AND tbl = {} AND row_id = ANY({})", org_id, table, chunk)
         for r in rows:
             change = Change(table, r["row_id"], r["col"], decode_value(r["value"]), r["hlc"], r["node"])
             found.setdefault(r["row_id"], {})[r["col"]] = Stored(
