@@ -21,6 +21,10 @@ from backend.sync_api.tables import SyncCounter, SyncField
 from backend.tables_base import new_id, new_ids, utcnow
 from sync.changes import CAUSAL_LENGTH, Change
 
+# sync_field's columns as written by `write`, in PostgreSQL's types.
+FIELD_TYPES = ("uuid", "uuid", "varchar", "varchar", "varchar", "text", "varchar", "varchar", "bigint", "bigint")
+FIELD_TYPES += ("boolean", "boolean", "uuid", "uuid", "timestamptz")
+
 
 @dataclass
 class Stored:
@@ -110,6 +114,7 @@ async def write(org_id: uuid.UUID, writes: Sequence[Write]) -> None:
         "node = excluded.node, seq = excluded.seq, fp = excluded.fp, alive = excluded.alive, "
         "org_wide = excluded.org_wide, owner_id = excluded.owner_id, territory_id = excluded.territory_id, "
         "updated_at = excluded.updated_at",
+        pg_types=FIELD_TYPES,
     )
     # A row's _cl changed: every field of the row follows its liveness.
     await db.executemany(
