@@ -22,8 +22,8 @@ from backend.tables_base import new_id, new_ids, utcnow
 from sync.changes import CAUSAL_LENGTH, Change
 
 # sync_field's columns as written by `write`, in PostgreSQL's types.
-FIELD_TYPES = ("uuid", "uuid", "varchar", "varchar", "varchar", "text", "varchar", "varchar", "bigint", "bigint")
-FIELD_TYPES += ("boolean", "boolean", "uuid", "uuid", "timestamptz")
+FIELD_TYPES: tuple[str, ...] = ("uuid", "uuid", "varchar", "varchar", "varchar", "text", "varchar", "varchar")
+FIELD_TYPES += ("bigint", "bigint", "boolean", "boolean", "uuid", "uuid", "timestamptz")
 
 
 @dataclass
