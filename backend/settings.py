@@ -55,6 +55,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_photo_bytes: Positive = 10 * 1024 * 1024
     # Decompression-bomb guard: a photo whose header declares more pixels is refused before it is decoded.
     max_photo_pixels: Positive = 50_000_000
+    # Road travel times for the route planner from an OSRM server's table service, e.g. "http://osrm:5000".
+    # Empty: straight-line estimates only, and no network (backend/planning/matrix.py).
+    osrm_url: Annotated[str, msgspec.Meta(pattern=r"^(https?://\S+)?$")] = ""
+    # How long the planner waits for the whole matrix from OSRM before it uses the estimate instead.
+    osrm_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
 
     def database_url_resolved(self) -> str:
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'fieldbook.sqlite3'}"
