@@ -26,6 +26,7 @@ from backend.health import health
 from backend.hosts import AllowedHostsMiddleware
 from backend.orgs.controllers import UserController
 from backend.photos.controllers import PhotoController
+from backend.planning.controllers import PlanningController
 from backend.settings import Settings, get_settings, load_secret_key
 from backend.stores.controllers import StoreController, TerritoryController
 from backend.sync_api.controllers import SyncController
@@ -43,6 +44,7 @@ CONTROLLERS = [
     VisitRulesController,
     TeamController,
     ReportController,
+    PlanningController,
 ]
 
 

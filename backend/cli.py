@@ -172,6 +172,15 @@ def cmd_stores_import(args: argparse.Namespace, settings: Settings) -> None:
     print(f"Imported {path.name}: {result.created} created, {result.updated} updated")
 
 
+def cmd_route_solve(args: argparse.Namespace, settings: Settings) -> None:
+    """Needs no database: a problem in, a solution out (what the benchmarks and integrators use)."""
+    from backend.planning.cli_solve import run
+
+    code = run(args.file, sys.stdout)
+    if code:
+        raise SystemExit(code)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldbook", description="Fieldbook: offline-first field sales.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -217,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     stores_import.add_argument("file", metavar="FILE.csv")
     stores_import.add_argument("--org", required=True, help="organisation name or id")
     stores_import.set_defaults(run=cmd_stores_import)
+
+    route = commands.add_parser("route", help="the route planner").add_subparsers(dest="route_command", required=True)
+    route_solve = route.add_parser("solve", help="solve a problem given as JSON (docs/planning.md), print the plan")
+    route_solve.add_argument("file", metavar="FILE.json", help="the problem; - reads standard input")
+    route_solve.set_defaults(run=cmd_route_solve)
     return parser
 
 

@@ -14,6 +14,7 @@ class Organization(Table):
     currency = Varchar(length=3, default="USD")
     # Thresholds for judging check-ins (backend/visits/rules.py VisitRules); {} means the defaults.
     visit_rules = JSON(default={})
+    planning_rules = JSON(default={})
     created_at = created_column()
     updated_at = updated_column()
 

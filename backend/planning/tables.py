@@ -1,4 +1,4 @@
-from piccolo.columns import Date, DoublePrecision, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns import JSON, Date, DoublePrecision, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.orgs.tables import Organization, User
@@ -17,6 +17,14 @@ class RoutePlan(Table):
     status = Varchar(length=16, default="published")
     total_travel_minutes = DoublePrecision(default=0.0)
     total_km = DoublePrecision(default=0.0)
+    # What the planner said: stores it could not fit and why ([{store_id, reason, detail}]), where the day
+    # started and its breaks, how it was solved, and a warning for the planner's user (e.g. OSRM was down).
+    unassigned = JSON(default=[])
+    details = JSON(default={})  # {"start": {lat, lng} | null, "breaks": [{begin_at, end_at}]}
+    solver = Varchar(length=16, default="")
+    solve_ms = DoublePrecision(default=0.0)
+    travel_source = Varchar(length=16, default="estimate")
+    warning = Varchar(length=300, null=True, default=None)
     created_at = created_column()
     updated_at = updated_column()
 

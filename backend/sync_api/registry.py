@@ -121,7 +121,18 @@ VISIT = SyncedTable(
     writable_by=frozenset({"rep"}),
     owner_column="rep_id",
     server_owned=frozenset(
-        {"rep_id", "verdict", "verdict_distance_m", "check_out_verdict", "check_out_distance_m", "flags", "received_at"}
+        {
+            "rep_id",
+            "verdict",
+            "verdict_distance_m",
+            "check_out_verdict",
+            "check_out_distance_m",
+            "flags",
+            "received_at",
+            "planned_seq",
+            "planned_arrival_at",
+            "planned_departure_at",
+        }
     ),
     required=frozenset({"store_id", "state"}),
     references={"store_id": "store"},
@@ -132,6 +143,9 @@ VISIT = SyncedTable(
         "state": VisitState,
         "planned": bool,
         "planned_date": dt.date | None,
+        "planned_seq": int | None,
+        "planned_arrival_at": Instant | None,
+        "planned_departure_at": Instant | None,
         "check_in_at": Instant | None,
         "check_in_lat": Latitude | None,
         "check_in_lng": Longitude | None,

@@ -31,6 +31,10 @@ class Visit(Table):
     planned = Boolean(default=False)
     # The local calendar day the visit was planned for (the rep's time zone).
     planned_date = Date(null=True, default=None)
+    # Where the day's route puts it: order and expected times (server-owned, synced so the phone shows the route).
+    planned_seq = Integer(null=True, default=None)
+    planned_arrival_at = Timestamptz(null=True, default=None)
+    planned_departure_at = Timestamptz(null=True, default=None)
     check_in_at = Timestamptz(null=True, default=None, index=True)
     check_in_lat = DoublePrecision(null=True, default=None)
     check_in_lng = DoublePrecision(null=True, default=None)

@@ -8,6 +8,7 @@ organisation's (and nothing written).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -20,6 +21,8 @@ from backend.catalog import services as catalog
 from backend.catalog.schemas import AssortmentCreate
 from backend.photos import services as photos
 from backend.photos.storage import PhotoStorage, storage_from_settings
+from backend.planning import services as planning
+from backend.planning.schemas import DayRequest
 from backend.settings import Settings
 from backend.stores import territories
 from backend.stores.schemas import TerritoryCreate
@@ -85,6 +88,28 @@ class Rule:
     extra: dict[str, Any] = field(default_factory=dict)
     # The URL, when the path's parameter names no object of either organisation (a content address).
     url: str | None = None
+    # A body naming an object of the target organisation (a rep to plan for): own and other cases, like target.
+    body_for: Callable[[Tenant], Any] | None = None
+
+
+async def fresh_plan(tenant: Tenant) -> uuid.UUID:
+    """A stored plan for the tenant's rep (whom the rep, their supervisor and the admin may all see)."""
+    request = DayRequest(rep_id=tenant.users["rep"], date=dt.date(2031, 3, 3))
+    return (await planning.plan_day(tenant.principal("admin", "admin"), request, PLANNING_SETTINGS[0])).id
+
+
+PLANNING_SETTINGS: list[Settings] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def planning_settings(settings: Settings) -> Iterator[None]:
+    PLANNING_SETTINGS.append(settings)
+    yield
+    PLANNING_SETTINGS.clear()
+
+
+def plan_body(**more: Any) -> Callable[[Tenant], Any]:
+    return lambda tenant: {"rep_id": str(tenant.users["rep"]), **more}
 
 
 def store_csv() -> bytes:
@@ -166,6 +191,21 @@ ROUTES: dict[tuple[str, str], Rule] = {
         STAFF, url="/api/v1/reports/visits?date_from=2026-11-01&date_to=2026-11-23"
     ),
     ("GET", "/api/v1/photos/{sha256:str}"): Rule(EVERYONE, target=fresh_photo, ok=(200,)),
+    ("GET", "/api/v1/planning/rules"): Rule(EVERYONE),
+    ("PUT", "/api/v1/planning/rules"): Rule(ADMIN, body=lambda: {"day_start": "08:30", "day_end": "17:30"}),
+    ("POST", "/api/v1/planning/day"): Rule(EVERYONE, body_for=plan_body(date="2031-03-03")),
+    ("POST", "/api/v1/planning/replan"): Rule(
+        EVERYONE,
+        body_for=plan_body(date="2031-03-03", position={"lat": 31.23, "lng": 121.47}, at="2031-03-03T11:00:00+08:00"),
+    ),
+    ("POST", "/api/v1/planning/week"): Rule(EVERYONE, body_for=plan_body(start="2031-03-10", days=2)),
+    ("POST", "/api/v1/planning/team"): Rule(
+        STAFF, body_for=lambda tenant: {"date": "2031-03-03", "rep_ids": [str(tenant.users["rep"])]}
+    ),
+    ("GET", "/api/v1/planning/plans"): Rule(
+        EVERYONE, url="/api/v1/planning/plans?date_from=2031-03-01&date_to=2031-03-31"
+    ),
+    ("GET", "/api/v1/planning/plans/{plan_id:uuid}"): Rule(EVERYONE, target=fresh_plan),
 }
 
 ROLES = ["anonymous", "rep", "supervisor", "admin"]
@@ -174,7 +214,7 @@ ROLES = ["anonymous", "rep", "supervisor", "admin"]
 def _cases() -> list[Any]:
     cases = []
     for (method, path), rule in ROUTES.items():
-        owners = ["own", "other"] if rule.target else ["own"]
+        owners = ["own", "other"] if rule.target or rule.body_for else ["own"]
         for role, owner in itertools.product(ROLES, owners):
             cases.append(pytest.param(method, path, role, owner, id=f"{method} {path} {role} {owner}"))
     return cases
@@ -199,7 +239,9 @@ async def _target_id(rule: Rule, tenant: Tenant) -> uuid.UUID | str | None:
     return tenant.users[key] if kind == "users" else tenant.ids[key]
 
 
-def _body(method: str, path: str, rule: Rule, caller: Tenant) -> Any:
+def _body(method: str, path: str, rule: Rule, caller: Tenant, target: Tenant) -> Any:
+    if rule.body_for is not None:
+        return rule.body_for(target)
     if path == "/api/v1/assortments" and method == "POST":
         return {"product_id": str(caller.ids["product"]), "chain": f"Chain-{unique()}"}
     return rule.body() if rule.body else None
@@ -213,7 +255,7 @@ async def test_policy(world: Any, client: Any, method: str, path: str, role: str
     object_id = await _target_id(rule, target_tenant)
     url = path.split("{")[0] + str(object_id) if object_id else rule.url or path
     headers = {} if role == "anonymous" else caller.auth(role)
-    body = _body(method, path, rule, caller)
+    body = _body(method, path, rule, caller, target_tenant)
     kwargs: dict[str, Any] = {}
     if body is not None:
         if rule.content_type == "application/json":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -43,6 +44,7 @@ def test_help_for_every_command(env):
         ["org", "create"],
         ["user", "create"],
         ["stores", "import"],
+        ["route", "solve"],
     ):
         result = fieldbook(env, *args, "--help")
         assert result.returncode == 0 and "usage: fieldbook" in result.stdout, (args, result)
@@ -207,3 +209,27 @@ def test_several_processes_need_postgres(env):
     if not env["FIELDBOOK_DATABASE_URL"].startswith("sqlite"):
         pytest.skip("SQLite only")
     assert_one_line_error(fieldbook(env, "serve", "--workers", "2"), says="PostgreSQL")
+
+
+def test_route_solve_reads_a_problem_and_prints_the_plan(env, tmp_path):
+    problem = {
+        "locations": [[121.47, 31.23], [121.48, 31.235], [121.46, 31.22], [121.475, 31.24]],
+        "jobs": [
+            {"id": "lunch-closed", "location": 1, "service_s": 1200, "windows": [[32400, 41400], [48600, 64800]]},
+            {"id": "any-time", "location": 2, "service_s": 1800},
+            {"id": "closed", "location": 3, "service_s": 600, "windows": []},
+        ],
+        "vehicles": [{"id": "rep", "start": 0, "end": 0, "shift": [30600, 63000]}],
+    }
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(problem))
+    result = fieldbook(env, "route", "solve", str(path))
+    assert result.returncode == 0, result.stderr
+    solution = json.loads(result.stdout)
+    planned = [stop["id"] for stop in solution["routes"][0]["stops"] if stop["kind"] == "job"]
+    assert sorted(planned) == ["any-time", "lunch-closed"]
+    assert solution["unassigned"] == [
+        {"id": "closed", "reason": "closed", "detail": solution["unassigned"][0]["detail"]}
+    ]
+    path.write_text(json.dumps({**problem, "jobs": [{"id": "x", "location": 9}]}))
+    assert_one_line_error(fieldbook(env, "route", "solve", str(path)), code=2, says="jobs[0].location")
