@@ -91,7 +91,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
 
     async def work() -> Any:
         try:
-            return await seed_demo(force=args.force)
+            return await seed_demo(force=args.force, settings=settings)
         except DatabaseNotEmpty:
             if not args.if_empty:
                 raise
@@ -102,7 +102,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
         print("The database holds data and no demo organisation; nothing seeded.")
         return
     counts = ", ".join(f"{getattr(result, k)} {k}" for k in ("stores", "products", "visits", "inspections"))
-    print(f"Demo organisation {result.organization!r}: {counts}")
+    print(f"Demo organisation {result.organization!r}: {counts}; {result.planned_today} stops planned today")
     print("Demo logins:")
     for login in result.logins:
         print(f"  {login.role:<10} {login.email:<34} {login.password}   {login.name}")

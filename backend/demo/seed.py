@@ -29,6 +29,10 @@ from backend.errors import Conflict
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.orgs.services import create_organization
 from backend.orgs.tables import Organization
+from backend.planning.rules import PlanningRules, set_planning_rules
+from backend.planning.schemas import DayRequest
+from backend.planning.services import plan_day
+from backend.settings import Settings
 from backend.stores import fences
 from backend.stores.schemas import TerritoryCreate
 from backend.stores.services import store_values
@@ -65,7 +69,9 @@ async def _create_territories(team: Team, places: Places) -> dict[str, uuid.UUID
     return ids
 
 
-async def seed_demo(*, force: bool = False, today: dt.date | None = None, seed: int = 2026) -> DemoSummary:
+async def seed_demo(
+    *, force: bool = False, today: dt.date | None = None, seed: int = 2026, settings: Settings | None = None
+) -> DemoSummary:
     """Create the Demo Foods organisation with its team, stores, catalogue and the two weeks before `today`.
 
     Refuses with `DatabaseNotEmpty` when any organisation exists, unless `force`; even then it never touches
@@ -104,6 +110,14 @@ async def seed_demo(*, force: bool = False, today: dt.date | None = None, seed: 
         await record_domain(org.id, "product", [p.id for p in products])
         await record_domain(org.id, "assortment", [a.id for a in assortments])
         await record_domain(org.id, "visit", [v.id for v in visits])
+        # The demo's reps work Monday to Saturday, as its history does.
+        await set_planning_rules(org.id, PlanningRules(working_weekdays=["mon", "tue", "wed", "thu", "fri", "sat"]))
+    # Today's route for every rep, as the planner makes it (straight-line travel unless settings name an OSRM).
+    planned = 0
+    for rep in team.reps:
+        request = DayRequest(rep_id=rep.user_id, date=today)
+        plan = await plan_day(team.admin_principal(), request, settings or Settings())
+        planned += len(plan.stops)
     return DemoSummary(
         organization=org.name,
         logins=team.logins(),
@@ -112,4 +126,5 @@ async def seed_demo(*, force: bool = False, today: dt.date | None = None, seed: 
         assortments=len(rules),
         visits=len(visits),
         inspections=len(inspections),
+        planned_today=planned,
     )

@@ -40,6 +40,7 @@ class DemoSummary(msgspec.Struct):
     assortments: int
     visits: int
     inspections: int
+    planned_today: int = 0  # stops of today's routes
 
 
 def _login_order(login: DemoLogin) -> tuple[int, str, int]:
@@ -73,6 +74,7 @@ async def existing_demo_logins() -> DemoSummary | None:
         stores=await Store.count().where(Store.org_id == org_id).run(),
         products=await Product.count().where(Product.org_id == org_id).run(),
         assortments=await Assortment.count().where(Assortment.org_id == org_id).run(),
-        visits=await Visit.count().where(Visit.org_id == org_id).run(),
+        visits=await Visit.count().where((Visit.org_id == org_id) & (Visit.planned_seq.is_null())).run(),
         inspections=await Inspection.count().where(Inspection.org_id == org_id).run(),
+        planned_today=await Visit.count().where((Visit.org_id == org_id) & Visit.planned_seq.is_not_null()).run(),
     )

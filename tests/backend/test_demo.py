@@ -110,6 +110,9 @@ async def test_history_covers_every_rep_on_every_past_working_day_within_opening
     start_of_today = dt.datetime.combine(TODAY, dt.time(0), tzinfo=SHANGHAI)
     days_by_rep = defaultdict(set)
     for visit in visits:
+        if visit["planned_seq"] is not None:  # today's route, planned by the planner (test below)
+            assert visit["state"] == "planned" and visit["planned_date"] == TODAY
+            continue
         if visit["state"] != "checked_out":
             assert visit["check_in_at"] is None and visit["planned_date"] < TODAY
             continue
@@ -130,6 +133,25 @@ async def test_history_covers_every_rep_on_every_past_working_day_within_opening
     expected = set(history_days(TODAY))
     assert len(expected) == 12
     assert {rep["id"]: days_by_rep[rep["id"]] for rep in reps} == {rep["id"]: expected for rep in reps}
+
+
+async def test_every_rep_has_a_route_for_today(demo, client):
+    stops = 0
+    for login in demo.logins:
+        if login.role != "rep":
+            continue
+        headers, rep_id = await _token(client, demo, login.email)
+        response = await client.get(
+            "/api/v1/planning/plans", params={"date_from": str(TODAY), "date_to": str(TODAY)}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        [plan] = response.json()
+        assert plan["rep_id"] == str(rep_id)
+        if TODAY.weekday() < 6:  # the demo works Monday to Saturday
+            assert plan["stops"] and plan["total_km"] > 0
+        assert [stop["seq"] for stop in plan["stops"]] == list(range(1, len(plan["stops"]) + 1))
+        stops += len(plan["stops"])
+    assert demo.planned_today == stops
 
 
 async def test_seeding_again_is_refused_and_changes_nothing(demo):
