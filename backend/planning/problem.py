@@ -68,7 +68,8 @@ class Problem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     durations: list[list[int]] | None = None  # seconds, square, one row per place
     distances: list[list[int]] | None = None  # metres, the same shape
     time_limit_s: Annotated[float, Meta(gt=0, le=600)] = 1.0
-    solver: Literal["auto", "pyvrp", "vroom"] = "auto"
+    # "auto": the default (VROOM); "best": VROOM then PyVRP within the time limit, the better plan kept.
+    solver: Literal["auto", "pyvrp", "vroom", "best"] = "auto"
 
 
 class Stop(msgspec.Struct, frozen=True):

@@ -14,7 +14,7 @@ from backend.planning.beat import BeatSummary, Move, Unplannable
 from backend.planning.problem import UnassignedReason
 from backend.stores.schemas import HHMM
 
-SolverName = Literal["auto", "pyvrp", "vroom"]
+SolverName = Literal["auto", "pyvrp", "vroom", "best"]
 StoreIds = Annotated[list[uuid.UUID], Meta(max_length=500)]
 
 

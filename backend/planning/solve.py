@@ -11,6 +11,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from msgspec.structs import replace
+
 from backend.planning import pyvrp_solver, vroom_solver
 from backend.planning.problem import Job, Problem, Route, Solution, Summary, Unassigned, Vehicle
 from backend.planning.schedule import Infeasible, Scheduler, clock, merged_windows
@@ -35,6 +37,9 @@ SOLVERS: dict[str, Callable[[Problem], dict[str, list[str]]]] = {
     "vroom": vroom_solver.plan_routes,
     "pyvrp": pyvrp_solver.plan_routes,
 }
+
+# Below this, PyVRP's search has no time to improve on its first solution; "best" then keeps VROOM's plan.
+MIN_PYVRP_S = 0.1
 
 # Larger values are no travel time we can plan with, and VROOM reads the matrix as 32-bit unsigned integers.
 MAX_MATRIX_VALUE = 2**31 - 1
@@ -108,9 +113,10 @@ def solve(problem: Problem) -> Solution:
     name = DEFAULT_SOLVER if problem.solver == "auto" else problem.solver
     scheduler = Scheduler(problem)
     started = time.perf_counter()
-    planned_steps = SOLVERS[name](problem)
-    timed = (_timed(scheduler, v, planned_steps[v.id], name) for v in problem.vehicles if v.id in planned_steps)
-    routes = [route for route in timed if route is not None]
+    if name == "best":
+        name, routes = _best(problem, scheduler, started)
+    else:
+        routes = _routes(problem, scheduler, SOLVERS[name](problem), name)
     solve_ms = (time.perf_counter() - started) * 1000
     planned = {stop.id for route in routes for stop in route.stops if stop.kind == "job"}
     unassigned = [_why_unplanned(scheduler, problem.vehicles, job) for job in problem.jobs if job.id not in planned]
@@ -122,6 +128,30 @@ def solve(problem: Problem) -> Solution:
         distance_m=sum(route.distance_m for route in routes),
     )
     return Solution(routes=routes, unassigned=unassigned, summary=summary, solver=name, solve_ms=round(solve_ms, 1))
+
+
+def _routes(problem: Problem, scheduler: Scheduler, steps: dict[str, list[str]], name: str) -> list[Route]:
+    timed = (_timed(scheduler, v, steps[v.id], name) for v in problem.vehicles if v.id in steps)
+    return [route for route in timed if route is not None]
+
+
+def _best(problem: Problem, scheduler: Scheduler, started: float) -> tuple[str, list[Route]]:
+    """The portfolio ("best"): VROOM on half the time limit (it usually needs far less), PyVRP on what is left,
+    and the better plan of the two (more priority, then less travel). Each wins some days (docs/planning.md 3)."""
+    fast = _routes(
+        problem, scheduler, vroom_solver.plan_routes(replace(problem, time_limit_s=problem.time_limit_s / 2)), "vroom"
+    )
+    left = problem.time_limit_s - (time.perf_counter() - started)
+    if left < MIN_PYVRP_S:
+        return "vroom", fast
+    strong = _routes(problem, scheduler, pyvrp_solver.plan_routes(replace(problem, time_limit_s=left)), "pyvrp")
+    return max((("vroom", fast), ("pyvrp", strong)), key=lambda named: _value(problem, named[1]))
+
+
+def _value(problem: Problem, routes: list[Route]) -> tuple[int, int]:
+    priority = {job.id: job.priority for job in problem.jobs}
+    planned = sum(priority[stop.id] for route in routes for stop in route.stops if stop.kind == "job")
+    return planned, -sum(route.travel_s for route in routes)
 
 
 def _timed(scheduler: Scheduler, vehicle: Vehicle, steps: list[str], solver: str) -> Route | None:

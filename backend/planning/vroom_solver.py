@@ -33,16 +33,21 @@ from backend.planning.schedule import merged_windows
 # and cut to 0.3 s, 400 x 15 planned priority 1507 at level 0 but 1250 at level 5.
 # The levels each second of the limit affords, as (level, jobs x vehicles per second):
 LEVELS = ((5, 200), (3, 600), (1, 1_500))
+# Without windows the search is wider: kroA100 (99 stops, no windows, one vehicle) needs 2.3 s at level 5 and
+# 0.92 s at level 3, about 4.5 times the time of a field day of that size (bench/planning.py, TSPLIB).
+WINDOWLESS = 4
 # VROOM splits its heuristics over threads; more than the machine has only adds switching.
 THREADS = max(1, min(4, os.cpu_count() or 1))
 
 _PROFILE = "car"
 
 
-def exploration_level(jobs: int, vehicles: int, time_limit_s: float) -> int:
-    """The most thorough level whose search should end within the time limit (see LEVELS)."""
+def exploration_level(jobs: int, vehicles: int, time_limit_s: float, open_jobs: int = 0) -> int:
+    """The most thorough level whose search should end within the time limit (see LEVELS). `open_jobs` of the
+    `jobs` have no time window: windows prune VROOM's search, so each of those counts WINDOWLESS times."""
+    size = (jobs + (WINDOWLESS - 1) * open_jobs) * vehicles
     for level, per_second in LEVELS:
-        if jobs * vehicles <= per_second * time_limit_s:
+        if size <= per_second * time_limit_s:
             return level
     return 0
 
@@ -100,7 +105,9 @@ def plan_routes(problem: Problem) -> dict[str, list[str]]:
         ]
     )
     solution = vrp.solve(
-        exploration_level=exploration_level(len(jobs), len(problem.vehicles), problem.time_limit_s),
+        exploration_level=exploration_level(
+            len(jobs), len(problem.vehicles), problem.time_limit_s, sum(1 for job in jobs if job.windows is None)
+        ),
         nb_threads=THREADS,
         timeout=timedelta(seconds=problem.time_limit_s),
     )

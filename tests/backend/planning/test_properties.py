@@ -68,7 +68,7 @@ def problems(draw: st.DrawFn) -> Problem:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_both_solvers_plan_only_what_the_rules_allow(problem):
-    for solver in ("vroom", "pyvrp"):
+    for solver in ("vroom", "pyvrp", "best"):
         solution = solve(msgspec.structs.replace(problem, solver=solver))
         assert check(problem, solution) == [], solver
 
