@@ -50,6 +50,18 @@ JUDGED = frozenset(
         "check_out_accuracy_m",
     }
 )
+# What judging reads of a visit (not all its columns: Piccolo converts every value it reads).
+COLUMNS = (
+    Visit.id,
+    Visit.rep_id,
+    Visit.store_id,
+    Visit.state,
+    Visit.flags,
+    Visit.received_at,
+    *(getattr(Visit, f"{kind}_{what}") for kind in ("check_in", "check_out") for what in ("at", "lat", "lng")),
+    Visit.check_in_accuracy_m,
+    Visit.check_out_accuracy_m,
+)
 # Flags that depend on the rep's other visits.
 NEIGHBOURLY = frozenset({"implausible_speed", "repeated_coordinates"})
 # How far around a judged visit the rep's other positions are looked at (speed, repeated coordinates).
@@ -63,7 +75,8 @@ async def judge_visits(org_id: uuid.UUID, visit_ids: Iterable[str]) -> None:
         return
     # The arrived visits, whole: those without a position yet still get their state and arrival checked.
     rows: dict[uuid.UUID, dict[str, Any]] = {
-        row["id"]: row for row in await Visit.select().where((Visit.org_id == org_id) & Visit.id.is_in(ids)).run()
+        row["id"]: row
+        for row in await Visit.select(*COLUMNS).where((Visit.org_id == org_id) & Visit.id.is_in(ids)).run()
     }
     windows: dict[uuid.UUID, tuple[dt.datetime, dt.datetime]] = {}
     for v in rows.values():
@@ -77,7 +90,8 @@ async def judge_visits(org_id: uuid.UUID, visit_ids: Iterable[str]) -> None:
         in_window = (Visit.check_in_at.is_not_null() & (Visit.check_in_at >= low) & (Visit.check_in_at <= high)) | (
             Visit.check_out_at.is_not_null() & (Visit.check_out_at >= low) & (Visit.check_out_at <= high)
         )
-        for row in await Visit.select().where((Visit.org_id == org_id) & (Visit.rep_id == rep_id) & in_window).run():
+        in_scope = (Visit.org_id == org_id) & (Visit.rep_id == rep_id) & in_window
+        for row in await Visit.select(*COLUMNS).where(in_scope).run():
             rows.setdefault(row["id"], row)
     if rows:
         await _judge(org_id, rows, _affected(rows, set(ids)), newly_arrived={str(i) for i in ids})
