@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -119,6 +120,12 @@ async def read_transaction() -> AsyncIterator[None]:
         if not is_sqlite(engine):
             await engine.run_ddl("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
+
+
+def json_value(raw: Any) -> Any:
+    """A JSON column's value as read: Piccolo hands JSON columns back as text (both databases, and raw SQL
+    always does), a row built in Python holds it decoded; either way, the decoded value."""
+    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
 
 
 def _placeholders(sql: str, engine: Engine) -> str:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from backend.auth.principal import Principal
+from backend.db import json_value
 from backend.errors import NotFound
 from backend.orgs.tables import Organization, User
 from backend.orgs.teams import team_rep_ids
@@ -90,13 +91,9 @@ async def reps(principal: Principal, rep_ids: Iterable[uuid.UUID]) -> list[Rep]:
     return [by_id[rep_id] for rep_id in wanted]
 
 
-def _decoded(raw: Any) -> Any:
-    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-
-
 def _store(row: dict[str, Any]) -> PlanStore:
-    hours = _decoded(row["opening_hours"])
-    frequency = _decoded(row["visit_frequency"])
+    hours = json_value(row["opening_hours"])
+    frequency = json_value(row["visit_frequency"])
     return PlanStore(
         id=row["id"],
         name=row["name"],

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from backend.db import json_value
 from backend.errors import NotFound
 from backend.orgs.tables import Organization
 from backend.planning.matrix import TravelModel
@@ -64,7 +65,7 @@ class PlanningRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
 
 
 def rules_from(raw: Any) -> PlanningRules:
-    stored = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+    stored = json_value(raw)
     known = {k: v for k, v in (stored or {}).items() if k in PlanningRules.__struct_fields__}
     return msgspec.convert(known, PlanningRules)
 

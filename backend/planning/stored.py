@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from backend.auth.principal import Principal
+from backend.db import json_value
 from backend.errors import NotFound
 from backend.orgs.teams import team_rep_ids
 from backend.planning import schemas as s
@@ -202,10 +203,6 @@ async def save_day(
     return plan_id
 
 
-def _decoded(raw: Any) -> Any:
-    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-
-
 async def load_plan(org_id: uuid.UUID, plan_id: uuid.UUID) -> s.Plan:
     plan = await RoutePlan.select().where((RoutePlan.org_id == org_id) & (RoutePlan.id == plan_id)).first().run()
     if plan is None:
@@ -230,7 +227,7 @@ async def _plans(org_id: uuid.UUID, plans: list[dict[str, Any]]) -> list[s.Plan]
     }
     out = []
     for plan in plans:
-        details = _decoded(plan["details"]) or {}
+        details = json_value(plan["details"]) or {}
         mine = [st for st in stops if st["plan_id"] == plan["id"]]
         planned_stops = []
         for st in mine:
@@ -261,7 +258,7 @@ async def _plans(org_id: uuid.UUID, plans: list[dict[str, Any]]) -> list[s.Plan]
                 start=msgspec.convert(details["start"], s.Position) if details.get("start") else None,
                 stops=planned_stops,
                 breaks=msgspec.convert(details.get("breaks", []), list[s.PlannedBreak]),
-                unassigned=msgspec.convert(_decoded(plan["unassigned"]) or [], list[s.UnplannedStore]),
+                unassigned=msgspec.convert(json_value(plan["unassigned"]) or [], list[s.UnplannedStore]),
                 total_travel_minutes=plan["total_travel_minutes"],
                 total_km=plan["total_km"],
                 solver=plan["solver"],

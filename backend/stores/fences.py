@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from backend.db import json_value
 from backend.stores.schemas import Geofence
 from backend.stores.tables import Store, StoreFence
 from backend.tables_base import utcnow
@@ -25,8 +26,7 @@ class FenceVersion:
 
 
 def _decode(raw: Any) -> Geofence:
-    value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-    return msgspec.convert(value, Geofence)
+    return msgspec.convert(json_value(raw), Geofence)
 
 
 async def remember(org_id: uuid.UUID, store_ids: Iterable[uuid.UUID]) -> None:

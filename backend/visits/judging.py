@@ -105,7 +105,7 @@ def _affected(rows: dict[uuid.UUID, dict[str, Any]], arrived: set[uuid.UUID]) ->
     by_rep: dict[uuid.UUID, list[Position]] = defaultdict(list)
     for row in rows.values():
         by_rep[row["rep_id"]].extend(p for p in _positions(row) if p is not None)
-        if {f.get("code") for f in _decoded(row["flags"]) or []} & NEIGHBOURLY:
+        if {f.get("code") for f in db.json_value(row["flags"]) or []} & NEIGHBOURLY:
             targets.add(row["id"])
     mine = {str(v) for v in arrived}
     for positions in by_rep.values():
@@ -122,10 +122,6 @@ def _affected(rows: dict[uuid.UUID, dict[str, Any]], arrived: set[uuid.UUID]) ->
             if len(visits) > 1 and visits & mine:
                 targets |= {uuid.UUID(v) for v in visits}
     return targets
-
-
-def _decoded(raw: Any) -> Any:
-    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
 
 
 async def _judge(
@@ -261,5 +257,5 @@ def _stamp_time(hlc: str) -> dt.datetime:
 def _hours(raw: Any) -> OpeningHours | None:
     if raw is None:
         return None
-    value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+    value = db.json_value(raw)
     return None if value is None else msgspec.convert(value, OpeningHours)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from backend.db import json_value
 from backend.errors import NotFound
 from backend.orgs.tables import Organization
 
@@ -44,7 +45,7 @@ async def visit_rules(org_id: uuid.UUID) -> VisitRules:
 
 def rules_from(raw: Any) -> VisitRules:
     """The rules stored in an organisation's `visit_rules` column (JSON text or decoded)."""
-    stored = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+    stored = json_value(raw)
     # Unknown keys (from a newer version) are dropped rather than breaking every check-in.
     known = {k: v for k, v in (stored or {}).items() if k in VisitRules.__struct_fields__}
     return msgspec.convert(known, VisitRules)

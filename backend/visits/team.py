@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from backend.auth.principal import Principal
+from backend.db import json_value
 from backend.errors import NotFound
 from backend.geo import distance_m
 from backend.orgs.tables import Organization, User
@@ -118,8 +119,7 @@ async def _stores(org_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[uuid.UUID, dic
 
 
 def _flags(raw: Any) -> list[Flag]:
-    value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-    return msgspec.convert(value or [], list[Flag])
+    return msgspec.convert(json_value(raw) or [], list[Flag])
 
 
 def _fixed(row: dict[str, Any], kind: str) -> s.Fixed | None:
