@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+from piccolo.custom_types import Combinable
+from piccolo.query.functions.aggregate import Max
 
 from backend.auth.principal import Principal
 from backend.db import json_value
@@ -23,7 +25,7 @@ from backend.orgs.tables import Organization, User
 from backend.orgs.teams import team_rep_ids
 from backend.planning.beat import BeatStore, open_weekdays
 from backend.planning.problem import Break, Job, Vehicle, Window
-from backend.planning.rules import PlanningRules
+from backend.planning.rules import PlanningRules, seconds_of
 from backend.stores.schemas import WEEKDAYS, OpeningHours, VisitFrequency
 from backend.stores.tables import Store
 from backend.visits.tables import Visit
@@ -128,12 +130,17 @@ async def assigned_stores(org_id: uuid.UUID, rep_id: uuid.UUID) -> list[PlanStor
     return [_store(r) for r in rows]
 
 
-async def stores_by_id(org_id: uuid.UUID, ids: Iterable[uuid.UUID], field: str = "store_ids") -> list[PlanStore]:
-    """These stores of the organisation, in the order given; an unknown id is a 404 naming it."""
+async def stores_by_id(
+    org_id: uuid.UUID, ids: Iterable[uuid.UUID], visible: Combinable | None = None, field: str = "store_ids"
+) -> list[PlanStore]:
+    """These stores of the organisation, in the order given; an unknown id is a 404 naming it. `visible`: the
+    caller's store scope (`stores.services.visible_stores`) for ids the caller gave: another rep's store is
+    as unknown to a rep as another organisation's."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    rows = await Store.select(*_COLUMNS).where((Store.org_id == org_id) & Store.id.is_in(wanted)).run()
+    condition = (Store.org_id == org_id) & Store.id.is_in(wanted)
+    rows = await Store.select(*_COLUMNS).where(condition if visible is None else condition & visible).run()
     found = {r["id"]: _store(r) for r in rows}
     for store_id in wanted:
         if store_id not in found:
@@ -145,17 +152,15 @@ async def last_visits(org_id: uuid.UUID, store_ids: Sequence[uuid.UUID], zone: s
     """Each store's latest visit (anyone's check-in), as a local date: when it is next due depends on it."""
     if not store_ids:
         return {}
-    rows = await Visit.raw(
-        "SELECT store_id, MAX(check_in_at) AS last FROM visit WHERE org_id = {} AND check_in_at IS NOT NULL "
-        "GROUP BY store_id",
-        org_id,
-    ).run()
-    wanted = {str(s) for s in store_ids}
-    found = {}
-    for r in rows:
-        if str(r["store_id"]) in wanted and r["last"] is not None:
-            found[str(r["store_id"])] = _instant(r["last"]).astimezone(ZoneInfo(zone)).date()
-    return found
+    rows = await (
+        Visit.select(Visit.store_id, Max(Visit.check_in_at).as_alias("last"))
+        .where((Visit.org_id == org_id) & Visit.store_id.is_in(list(store_ids)) & Visit.check_in_at.is_not_null())
+        .group_by(Visit.store_id)
+        .run()
+    )
+    return {
+        str(r["store_id"]): _instant(r["last"]).astimezone(ZoneInfo(zone)).date() for r in rows if r["last"] is not None
+    }
 
 
 def _instant(value: Any) -> dt.datetime:
@@ -180,11 +185,6 @@ def working_days(
     return days
 
 
-def _hhmm(value: str) -> int:
-    hours, minutes = value.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
-
-
 def windows_on(hours: OpeningHours | None, day: dt.date, service_s: int) -> list[Window] | None:
     """When a visit may begin on `day`: each opening interval shortened by the visit's length, so the rep does
     not arrive as it closes. None: hours unknown (any time). []: closed that day, or never open long enough."""
@@ -192,17 +192,17 @@ def windows_on(hours: OpeningHours | None, day: dt.date, service_s: int) -> list
         return None
     windows = []
     for interval in hours.get(WEEKDAYS[day.weekday()], []):
-        opens, closes = _hhmm(interval.opens), _hhmm(interval.closes) - service_s
+        opens, closes = seconds_of(interval.opens), seconds_of(interval.closes) - service_s
         if closes >= opens:
             windows.append(Window(opens, closes))
     return windows
 
 
-def job_for(store: PlanStore, day: dt.date) -> Job:
+def job_for(store: PlanStore, day: dt.date, location: int) -> Job:
     service = store.visit_minutes * 60
     return Job(
         id=str(store.id),
-        location=0,  # set by the caller, which lays out the places
+        location=location,
         service_s=service,
         windows=windows_on(store.opening_hours, day, service),
         priority=store.priority,

@@ -18,7 +18,8 @@ from backend.planning.matrix import TravelModel
 from backend.stores.schemas import HHMM, Weekday
 
 
-def _seconds(hhmm: str) -> int:
+def seconds_of(hhmm: str) -> int:
+    """ "HH:MM" (local time, "24:00" allowed) as seconds from midnight."""
     hours, minutes = hhmm.split(":")
     return int(hours) * 3600 + int(minutes) * 60
 
@@ -55,13 +56,13 @@ class PlanningRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
 
     @property
     def shift_s(self) -> tuple[int, int]:
-        return _seconds(self.day_start), _seconds(self.day_end)
+        return seconds_of(self.day_start), seconds_of(self.day_end)
 
     def lunch_s(self) -> tuple[int, int, int] | None:
         """(earliest start, latest start, duration) in seconds from midnight, or None without a lunch break."""
         if self.lunch is None:
             return None
-        return _seconds(self.lunch.earliest), _seconds(self.lunch.latest), self.lunch.minutes * 60
+        return seconds_of(self.lunch.earliest), seconds_of(self.lunch.latest), self.lunch.minutes * 60
 
 
 def rules_from(raw: Any) -> PlanningRules:

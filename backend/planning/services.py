@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
-
 from backend.auth.principal import Principal
 from backend.db import write_transaction
 from backend.errors import Invalid
@@ -26,9 +24,10 @@ from backend.planning.beat import plan_beat
 from backend.planning.build import PlanStore, Rep
 from backend.planning.matrix import travel_matrices
 from backend.planning.problem import Problem, Solution
-from backend.planning.rules import PlanningRules, planning_rules
+from backend.planning.rules import PlanningRules, planning_rules, seconds_of
 from backend.planning.solve import solve
 from backend.settings import Settings
+from backend.stores.services import visible_stores
 
 DONE = ("checked_in", "checked_out", "skipped")
 
@@ -53,12 +52,12 @@ async def plan_day(principal: Principal, request: s.DayRequest, settings: Settin
     done = [v for v in visits if v["state"] in DONE]
     planned = [v["store_id"] for v in visits if v["state"] == "planned"]
     due = await _due(principal.org_id, rep, rules, request.date)
-    extra = await build.stores_by_id(principal.org_id, request.store_ids)
+    extra = await build.stores_by_id(principal.org_id, request.store_ids, await visible_stores(principal))
     stores = _unique([*(await build.stores_by_id(principal.org_id, planned)), *due, *extra], exclude=done)
     start = (request.start.lat, request.start.lng) if request.start else _home(rep, "start")
-    from_s = build._hhmm(request.start_time) if request.start_time else None
+    from_s = seconds_of(request.start_time) if request.start_time else None
     day = Day(rep, request.date, stores, start, rep.home is not None, from_s, done)
-    solution, warning, source = await _solve([day], rules, settings, request.solver)
+    solution, warning, source = await _solve([day], stores, rules, settings, request.solver)
     return await _save(principal.org_id, day, solution, warning, source)
 
 
@@ -73,7 +72,7 @@ async def replan(principal: Principal, request: s.ReplanRequest, settings: Setti
     from_s = build.local_seconds(request.at, request.date, rep.time_zone)
     start = (request.position.lat, request.position.lng)
     day = Day(rep, request.date, _unique(remaining, exclude=done), start, rep.home is not None, from_s, done)
-    solution, warning, source = await _solve([day], rules, settings, "auto")
+    solution, warning, source = await _solve([day], day.stores, rules, settings, "auto")
     return await _save(principal.org_id, day, solution, warning, source)
 
 
@@ -98,7 +97,7 @@ async def plan_week(principal: Principal, request: s.WeekRequest, settings: Sett
         done = [v for v in visits if v["state"] in DONE]
         stores = _unique([by_id[i] for i in beat_day.store_ids], exclude=done)
         day = Day(rep, beat_day.date, stores, start, True, None, done)
-        solution, warning, source = await _solve([day], rules, settings, "auto")
+        solution, warning, source = await _solve([day], stores, rules, settings, "auto")
         plans.append(await _save(principal.org_id, day, solution, warning, source))
     return s.WeekPlan(plans=plans, beat=beat.summary, moved=beat.moved, unplannable=beat.unplannable)
 
@@ -107,25 +106,22 @@ async def plan_team(principal: Principal, request: s.TeamRequest, settings: Sett
     """Share a day's stores among several reps: one routing problem with a vehicle per rep."""
     reps = await build.reps(principal, request.rep_ids)
     rules = await planning_rules(principal.org_id)
-    days, done_stores = [], set()
+    days, done_stores, pool = [], set(), []
     for rep in reps:
         visits = await stored.day_visits(principal.org_id, rep, request.date)
         done = [v for v in visits if v["state"] in DONE]
         done_stores |= {v["store_id"] for v in done}
         days.append(Day(rep, request.date, [], _home(rep, f"rep {rep.name}: start"), True, None, done))
-    if request.store_ids:
-        pool = await build.stores_by_id(principal.org_id, request.store_ids)
-    else:
-        pool = []
-        for rep in reps:
-            visits = await stored.day_visits(principal.org_id, rep, request.date)
-            pool += await build.stores_by_id(
-                principal.org_id, [v["store_id"] for v in visits if v["state"] == "planned"]
-            )
+        if not request.store_ids:  # by default: what is planned for the reps that day, and what is due
+            planned = [v["store_id"] for v in visits if v["state"] == "planned"]
+            pool += await build.stores_by_id(principal.org_id, planned)
             pool += await _due(principal.org_id, rep, rules, request.date)
+    if request.store_ids:
+        visible = await visible_stores(principal)
+        pool = await build.stores_by_id(principal.org_id, request.store_ids, visible)
     pool = [st for st in _unique(pool) if st.id not in done_stores]
-    days[0].stores = pool  # the problem's jobs; which rep does each is the solver's answer
-    solution, warning, source = await _solve(days, rules, settings, "auto")
+    # One problem: which rep visits each store is the solver's answer.
+    solution, warning, source = await _solve(days, pool, rules, settings, "auto")
     plans, names = [], {str(st.id): st.name for st in pool}
     for day in days:
         mine = {stop.id for route in solution.routes if route.vehicle == str(day.rep.id) for stop in route.stops}
@@ -182,9 +178,9 @@ async def _due(org_id: uuid.UUID, rep: Rep, rules: PlanningRules, day: dt.date) 
 
 
 async def _solve(
-    days: Sequence[Day], rules: PlanningRules, settings: Settings, solver: s.SolverName
+    days: Sequence[Day], stores: Sequence[PlanStore], rules: PlanningRules, settings: Settings, solver: s.SolverName
 ) -> tuple[Solution, str | None, str]:
-    """One problem: every day's rep a vehicle (one day, or a team on the same date), the stores its jobs."""
+    """One problem on one date: each day's rep a vehicle (one rep, or a team), the stores its jobs."""
     points: list[tuple[float, float]] = []  # (lat, lng)
 
     def place(point: tuple[float, float]) -> int:
@@ -197,11 +193,8 @@ async def _solve(
         end = place(day.rep.home) if day.end_home and day.rep.home is not None else None
         # A re-plan keeps the lunch break while it can still start in its window: we cannot know it was taken.
         vehicles.append(build.vehicle_for(day.rep, rules, start, end, from_s=day.from_s))
-    jobs = []
-    for day in days:
-        for store in day.stores:
-            job = build.job_for(store, day.date)
-            jobs.append(msgspec.structs.replace(job, location=place((store.lat, store.lng))))
+    date = days[0].date
+    jobs = [build.job_for(store, date, place((store.lat, store.lng))) for store in stores]
     matrices = await travel_matrices([[lng, lat] for lat, lng in points], rules.travel, settings)
     problem = Problem(
         jobs=jobs,

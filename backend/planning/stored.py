@@ -22,6 +22,7 @@ from backend.planning.build import PlanStore, Rep, at_local
 from backend.planning.problem import Solution
 from backend.planning.tables import RoutePlan, RouteStop
 from backend.stores.tables import Store
+from backend.sync_api import versions
 from backend.sync_api.record import record_delete, record_domain
 from backend.tables_base import new_id
 from backend.visits.tables import Visit
@@ -61,6 +62,10 @@ async def save_day(
     with_unassigned: bool = True,
 ) -> uuid.UUID:
     """Replace the rep's plan for the day with `solution`; returns the plan's id."""
+    # Two plans of one rep's day saved at once (a double tap, a supervisor and the rep) must not both see no plan
+    # and both insert one: the organisation's sync lock, which recording the planned visits takes anyway, orders
+    # them, and the second replaces the first.
+    await versions.lock(org_id)
     zone = rep.time_zone
     by_id = {str(st.id): st for st in stores}
     route = next((r for r in solution.routes if r.vehicle == str(rep.id)), None)

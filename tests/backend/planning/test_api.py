@@ -3,6 +3,7 @@ and as planned visits that sync to the phone; re-planning from where the rep is;
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -261,3 +262,39 @@ async def test_scoping_and_bad_input(world: World, client: Any, beat: dict[str, 
         headers=own.auth("rep"),
     )
     assert foreign_store.status_code == 404 and "store_ids" in foreign_store.text
+
+
+async def test_the_same_day_planned_twice_at_once_keeps_one_plan(
+    world: World, client: Any, beat: dict[str, uuid.UUID]
+) -> None:
+    own = world.own
+    day = MONDAY + dt.timedelta(days=21)
+    body = {"rep_id": str(own.users["rep"]), "date": str(day)}
+    answers = await asyncio.gather(
+        client.post("/api/v1/planning/day", json=body, headers=own.auth("rep")),
+        client.post("/api/v1/planning/day", json=body, headers=own.auth("supervisor")),
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    listed = await client.get(
+        f"/api/v1/planning/plans?date_from={day}&date_to={day}&rep_id={own.users['rep']}", headers=own.auth("admin")
+    )
+    [plan] = listed.json()
+    visits = [stop["visit_id"] for stop in plan["stops"]]
+    assert len(visits) == len(set(visits)) == len({stop["store_id"] for stop in plan["stops"]})
+
+
+async def test_a_rep_cannot_plan_another_reps_store(world: World, client: Any, beat: dict[str, uuid.UUID]) -> None:
+    own = world.own
+    response = await client.post(
+        "/api/v1/planning/day",
+        json={"rep_id": str(own.users["rep"]), "date": str(MONDAY), "store_ids": [str(own.ids["store2"])]},
+        headers=own.auth("rep"),
+    )
+    assert response.status_code == 404 and "store_ids" in response.text
+    # Their supervisor sees rep2's store (same team) and may add it to rep's day.
+    response = await client.post(
+        "/api/v1/planning/day",
+        json={"rep_id": str(own.users["rep"]), "date": str(MONDAY), "store_ids": [str(own.ids["store2"])]},
+        headers=own.auth("supervisor"),
+    )
+    assert response.status_code == 200, response.text
