@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from backend.auth.principal import Principal
 from backend.db import write_transaction
-from backend.errors import Invalid
+from backend.errors import FieldError, Invalid
 from backend.planning import build, stored
 from backend.planning import schemas as s
 from backend.planning.beat import plan_beat
@@ -69,6 +70,12 @@ async def replan(principal: Principal, request: s.ReplanRequest, settings: Setti
     visits = await stored.day_visits(principal.org_id, rep, request.date)
     done = [v for v in visits if v["state"] in DONE]
     remaining = await build.stores_by_id(principal.org_id, [v["store_id"] for v in visits if v["state"] == "planned"])
+    if request.at.astimezone(ZoneInfo(rep.time_zone)).date() != request.date:
+        # Another day's time would plan nothing (or everything) and drop the day's planned visits.
+        raise Invalid(
+            f"at: {request.at.isoformat()} is not on {request.date} in {rep.time_zone}",
+            errors=[FieldError("at", f"not on {request.date} in the rep's time zone ({rep.time_zone})")],
+        )
     from_s = build.local_seconds(request.at, request.date, rep.time_zone)
     start = (request.position.lat, request.position.lng)
     day = Day(rep, request.date, _unique(remaining, exclude=done), start, rep.home is not None, from_s, done)

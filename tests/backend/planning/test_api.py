@@ -250,6 +250,17 @@ async def test_scoping_and_bad_input(world: World, client: Any, beat: dict[str, 
             headers=own.auth("rep"),
         )
     ).status_code == 403
+    other_day = await client.post(
+        "/api/v1/planning/replan",
+        json={
+            **day,
+            "rep_id": str(own.users["rep"]),
+            "position": {"lat": 31.23, "lng": 121.47},
+            "at": f"{MONDAY + dt.timedelta(days=1)}T10:00:00+08:00",
+        },
+        headers=own.auth("rep"),
+    )
+    assert other_day.status_code == 400 and other_day.json()["errors"][0]["field"] == "at"
     bad = await client.post(
         "/api/v1/planning/day",
         json={**day, "rep_id": str(own.users["rep"]), "start_time": "25:00"},
