@@ -156,6 +156,21 @@ async def executemany(sql: str, rows: Sequence[Sequence[Any]]) -> None:
     await _connection(engine).executemany(_placeholders(sql, engine), rows)
 
 
+async def update_rows(
+    tablename: str, updates: Sequence[tuple[Any, dict[str, Any]]], json_columns: frozenset[str] = frozenset()
+) -> None:
+    """`UPDATE tablename SET ... WHERE id = ...` for (id, {column: value}) pairs: one batched statement per set of
+    columns changed. Values of `json_columns` are encoded as JSON text."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row_id, changed in updates:
+        columns = tuple(sorted(changed))
+        values = (msgspec.json.encode(changed[c]).decode() if c in json_columns else changed[c] for c in columns)
+        groups.setdefault(columns, []).append((*values, row_id))
+    for columns, rows in groups.items():
+        assignments = ", ".join(f'"{c}" = {{}}' for c in columns)
+        await executemany(f'UPDATE "{tablename}" SET {assignments} WHERE id = {{}}', rows)
+
+
 async def insert_rows(
     head: str, rows: Sequence[Sequence[Any]], tail: str = "", batch: int = 200, pg_types: Sequence[str] = ()
 ) -> None:

@@ -34,6 +34,8 @@ class Assortment(Table):
     chain = Varchar(length=100, null=True, default=None)
     channel = Varchar(length=32, null=True, default=None)
     min_facings = Integer(default=1)
+    # The price the shelf should show for this target; None falls back to the product's RRP.
+    rrp_minor = Integer(null=True, default=None)
     price_tolerance_pct = DoublePrecision(default=5.0)
     created_at = created_column()
     updated_at = updated_column()

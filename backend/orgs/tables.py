@@ -15,6 +15,8 @@ class Organization(Table):
     # Thresholds for judging check-ins (backend/visits/rules.py VisitRules); {} means the defaults.
     visit_rules = JSON(default={})
     planning_rules = JSON(default={})
+    # Score weights and alert thresholds of shelf inspections (backend/inspections/rules.py InspectionRules).
+    inspection_rules = JSON(default={})
     created_at = created_column()
     updated_at = updated_column()
 

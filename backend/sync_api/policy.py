@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import msgspec
 
 from backend.auth.principal import Principal
-from backend.inspections.tables import Inspection
+from backend.inspections.tables import Inspection, InspectionItem
 from backend.sync_api import versions
 from backend.sync_api.registry import TABLES, SyncedTable
 from backend.sync_api.scope import scope_of
@@ -88,6 +88,11 @@ class SyncPolicy:
             if owner != self.principal.user_id:
                 # Another user's row (or one that isn't theirs to write): as if it did not exist for writing.
                 return Rejection(m.NOT_ALLOWED, f"this {change.table} belongs to someone else", change.column)
+            kept = stored.get(change.column)
+            if change.column in table.immutable and kept and canonical(kept.change.value) != canonical(change.value):
+                return Rejection(
+                    m.NOT_ALLOWED, f"{change.table}.{change.column} cannot change once the row exists", change.column
+                )
         else:
             brought = incoming[(change.table, change.row)]
             cl = brought.get(CAUSAL_LENGTH)
@@ -98,11 +103,27 @@ class SyncPolicy:
             missing = sorted(table.required - set(brought))
             if missing:
                 return Rejection(m.INCOMPLETE_ROW, f"a new {change.table} needs {', '.join(missing)}", missing[0])
+            if table.derived_id is not None and change.column == CAUSAL_LENGTH:
+                try:
+                    expected = table.derived_id({k: c.value for k, c in brought.items()})
+                except ValueError:
+                    expected = None  # a bad key value is refused on its own column
+                if expected is not None and expected != change.row:
+                    return Rejection(
+                        m.INVALID_VALUE,
+                        f"a {change.table}'s id is derived from its {' and '.join(sorted(table.required))}: "
+                        f"expected {expected}",
+                        "row",
+                    )
+        if change.column in table.agrees:
+            problem = await self._disagreement(table, change, stored, incoming)
+            if problem:
+                return Rejection(m.INVALID_VALUE, problem, change.column)
         target = table.references.get(change.column)
         if target and change.value is not None and not references.get((target, str(change.value)), False):
             return Rejection(m.NO_SUCH_ROW, f"{change.column}: no {target} {change.value} you can see", change.column)
         if change.column == CAUSAL_LENGTH and not is_alive(change.value):
-            blocker = await self._delete_blocker(table, change.row)
+            blocker = await self._delete_blocker(table, change.row, incoming)
             if blocker:
                 return Rejection(m.NOT_ALLOWED, blocker, CAUSAL_LENGTH)
         return None
@@ -140,17 +161,54 @@ class SyncPolicy:
                     seen[(target, row)] = cl is not None and is_alive(cl.value)
         return seen
 
-    async def _delete_blocker(self, table: SyncedTable, row: str) -> str | None:
-        if table.name != "visit":
+    async def _disagreement(
+        self,
+        table: SyncedTable,
+        change: Change,
+        stored: dict[str, versions.Stored] | None,
+        incoming: dict[tuple[str, str], dict[str, Change]],
+    ) -> str | None:
+        """Why `change` disagrees with the row its reference names (an inspection's store must be its visit's)."""
+        link, theirs = table.agrees[change.column]
+        target = table.references[link]
+        brought = incoming.get((change.table, change.row), {})
+        named = (
+            brought[link].value
+            if link in brought
+            else (stored[link].change.value if stored and link in stored else None)
+        )
+        if named is None:
             return None
+        value = incoming.get((target, str(named)), {}).get(theirs)
+        if value is not None:
+            actual = value.value
+        else:
+            fields = (await self.reader.rows(target, [str(named)])).get(str(named), {})
+            if theirs not in fields:
+                return None  # no such row: refused as a reference
+            actual = fields[theirs].change.value
+        if canonical(actual) != canonical(change.value):
+            return f"{change.column} must be the {theirs} of {target} {named} ({actual})"
+        return None
+
+    async def _delete_blocker(
+        self, table: SyncedTable, row: str, incoming: dict[tuple[str, str], dict[str, Change]]
+    ) -> str | None:
         try:
-            visit_id = uuid.UUID(row)
+            row_id = uuid.UUID(row)
         except ValueError:
             return None
-        if await Inspection.exists().where(Inspection.visit_id == visit_id).run():
-            return "this visit has an inspection; delete the inspection first"
-        if await Photo.exists().where(Photo.visit_id == visit_id).run():
-            return "this visit has photos; delete them first"
+        if table.name == "visit":
+            if await Inspection.exists().where(Inspection.visit_id == row_id).run():
+                return "this visit has an inspection; delete the inspection first"
+            if await Photo.exists().where(Photo.visit_id == row_id).run():
+                return "this visit has photos; delete them first"
+        if table.name == "inspection":
+            items = await InspectionItem.select(InspectionItem.id).where(InspectionItem.inspection_id == row_id).run()
+            for item in items:
+                deleted = incoming.get(("inspection_item", str(item["id"])), {}).get(CAUSAL_LENGTH)
+                if deleted is None or is_alive(deleted.value):
+                    return "this inspection has items; delete them first (in the same push is fine)"
         return None
 
 

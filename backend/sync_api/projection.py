@@ -36,6 +36,15 @@ async def project(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) ->
                         await _project_rows(org_id, dependent, naming)
 
 
+async def remove(table: SyncedTable, rows: Iterable[str]) -> None:
+    """Delete these rows (dead in the replicated state) from their domain table."""
+    domain = table.source
+    assert domain is not None
+    key = domain._meta.primary_key._meta.db_column_name
+    deletes = [(uuid.UUID(row),) for row in sorted(set(rows))]
+    await db.executemany(f'DELETE FROM "{domain._meta.tablename}" WHERE "{key}" = {{}}', deletes)
+
+
 async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) -> set[str]:
     domain = table.source
     assert domain is not None and table.projected

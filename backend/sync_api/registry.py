@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,8 @@ from backend.auth.principal import Role
 from backend.catalog.schemas import Channel
 from backend.catalog.tables import Assortment, Product
 from backend.fields import Latitude, Longitude, MinorUnits
+from backend.inspections.ids import item_id
+from backend.inspections.tables import Inspection, InspectionItem
 from backend.stores.schemas import Geofence, OpeningHours, VisitFrequency
 from backend.stores.tables import Store
 from backend.visits.tables import Photo, Reminder, Visit
@@ -49,6 +52,12 @@ class SyncedTable:
     references: dict[str, str] = field(default_factory=dict)
     # The domain table that holds the rows for REST; rows written over sync are projected into it.
     source: type[Table] | None = None
+    # Columns a row keeps from its creation: a change to another value is refused.
+    immutable: frozenset[str] = frozenset()
+    # column -> (reference column, column of the row it names) that must hold the same value.
+    agrees: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # For rows whose id every device derives from their fields: the id a new row must have.
+    derived_id: Callable[[dict[str, Any]], str] | None = None
 
     @property
     def projected(self) -> bool:
@@ -83,6 +92,7 @@ ASSORTMENT = SyncedTable(
         "chain": str | None,
         "channel": Channel | None,
         "min_facings": int,
+        "rrp_minor": int | None,
         "price_tolerance_pct": float,
     },
 )
@@ -204,10 +214,74 @@ REMINDER = SyncedTable(
         "kind": Literal["reminder", "alert"],
         "text": Annotated[str, msgspec.Meta(min_length=1, max_length=1000)],
         "due_at": Instant,
-        "status": Literal["pending", "sent", "dismissed"],
+        # withdrawn: the server's own reminder whose cause went away before it was sent.
+        "status": Literal["pending", "sent", "dismissed", "withdrawn"],
         "urgent": bool,
     },
 )
 
+INSPECTION = SyncedTable(
+    name="inspection",
+    writable_by=frozenset({"rep"}),
+    owner_column="rep_id",
+    server_owned=frozenset(
+        {"rep_id", "oos_rate", "assortment_compliance", "facings_compliance", "price_compliance", "share_of_shelf"}
+        | {"score"}
+    ),
+    required=frozenset({"visit_id", "store_id", "started_at"}),
+    references={"visit_id": "visit", "store_id": "store"},
+    immutable=frozenset({"visit_id", "store_id"}),
+    agrees={"store_id": ("visit_id", "store_id")},
+    source=Inspection,
+    columns={
+        "rep_id": uuid.UUID,
+        "visit_id": uuid.UUID,
+        "store_id": uuid.UUID,
+        "started_at": Instant,
+        "oos_rate": float | None,
+        "assortment_compliance": float | None,
+        "facings_compliance": float | None,
+        "price_compliance": float | None,
+        "share_of_shelf": float | None,
+        "score": float | None,
+    },
+)
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+
+INSPECTION_ITEM = SyncedTable(
+    name="inspection_item",
+    writable_by=frozenset({"rep"}),
+    server_owned=frozenset(
+        {"must_stock", "min_facings", "reference_price_minor", "price_tolerance_pct", "price_deviation_pct"}
+        | {"price_ok"}
+    ),
+    required=frozenset({"inspection_id", "product_id"}),
+    references={"inspection_id": "inspection", "product_id": "product"},
+    immutable=frozenset({"inspection_id", "product_id"}),
+    derived_id=lambda fields: str(item_id(fields["inspection_id"], fields["product_id"])),
+    source=InspectionItem,
+    columns={
+        "inspection_id": uuid.UUID,
+        "product_id": uuid.UUID,
+        "present": bool,
+        "quantity": Count | None,
+        "facings": Annotated[int, msgspec.Meta(ge=0, le=1_000)] | None,
+        "shelf_price_minor": MinorUnits | None,
+        "promotion": bool,
+        "expiry_date": dt.date | None,
+        "note": Text,
+        "photos": Annotated[list[uuid.UUID], msgspec.Meta(max_length=20)],
+        "must_stock": bool,
+        "min_facings": int | None,
+        "reference_price_minor": int | None,
+        "price_tolerance_pct": float | None,
+        "price_deviation_pct": float | None,
+        "price_ok": bool | None,
+    },
+)
+
 # In dependency order: a row is projected after the rows it names.
-TABLES: dict[str, SyncedTable] = {t.name: t for t in (PRODUCT, ASSORTMENT, STORE, VISIT, PHOTO, REMINDER)}
+TABLES: dict[str, SyncedTable] = {
+    t.name: t for t in (PRODUCT, ASSORTMENT, STORE, VISIT, PHOTO, INSPECTION, INSPECTION_ITEM, REMINDER)
+}

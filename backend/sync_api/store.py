@@ -9,6 +9,7 @@ from typing import Any, cast
 from piccolo.query.functions.aggregate import Sum
 
 from backend.auth.principal import Principal
+from backend.inspections.scoring import inspections_of_items, score_inspections
 from backend.photos.services import mark_arrived_uploaded
 from backend.photos.storage import PhotoStorage
 from backend.sync_api import projection, versions
@@ -69,12 +70,18 @@ class DatabaseStore:
                     )
         self.reader = versions.Reader(org_id)  # what it read is about to be overwritten
         await versions.write(org_id, writes)
+        projected = [(name, table) for name, table in TABLES.items() if table.projected and touched.get(name)]
+        # Deleted rows leave their domain tables first, the rows that name others first (items before inspection).
+        for name, table in reversed(projected):
+            await projection.remove(table, {w.change.row for w in writes if w.change.table == name and not w.alive})
         # In the registry's order, so a row is projected after the rows it names (a visit before its reminder).
-        for name, table in TABLES.items():
-            if table.projected and touched.get(name):
-                await projection.project(org_id, table, touched[name])
-        # The server's own fields of what arrived: fence verdicts, flags (docs/sync-protocol.md 5.2).
+        for name, table in projected:
+            await projection.project(org_id, table, touched[name])
+        # The server's own fields of what arrived: fence verdicts, flags, shelf scores (docs/sync-protocol.md 5.2).
         await judge_visits(org_id, {c.row for c in changes if c.table == "visit" and c.column in JUDGED})
+        items = touched.get("inspection_item", set())
+        inspections = touched.get("inspection", set()) | set((await inspections_of_items(org_id, items)).values())
+        await score_inspections(org_id, inspections, items)
         if self.photos is not None:
             arrived = {c.row for c in changes if c.table == "photo" and c.column in ("sha256", CAUSAL_LENGTH)}
             await mark_arrived_uploaded(org_id, self.photos, arrived)

@@ -211,21 +211,9 @@ async def _judge(
         }
         if changed:
             updates.append((visit_id, changed))
-    await _update_visits(updates)
+    await db.update_rows("visit", updates, json_columns=frozenset({"flags"}))
     if updates:
         await record_rows(org_id, "visit", updates, stored=stamps)
-
-
-async def _update_visits(updates: list[tuple[uuid.UUID, dict[str, Any]]]) -> None:
-    """Write the judged columns: one batched statement per set of columns changed."""
-    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
-    for visit_id, changed in updates:
-        columns = tuple(sorted(changed))
-        values = (msgspec.json.encode(changed[c]).decode() if c == "flags" else changed[c] for c in columns)
-        groups[columns].append((*values, visit_id))
-    for columns, rows in groups.items():
-        assignments = ", ".join(f"{c} = {{}}" for c in columns)
-        await db.executemany(f"UPDATE visit SET {assignments} WHERE id = {{}}", rows)
 
 
 def _positions(row: dict[str, Any]) -> tuple[Position | None, Position | None]:
