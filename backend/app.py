@@ -24,6 +24,8 @@ from backend.deps import dependencies
 from backend.errors import exception_handlers
 from backend.health import health
 from backend.hosts import AllowedHostsMiddleware
+from backend.inspections.controllers import InspectionController, InspectionRulesController
+from backend.inspections.report_controllers import InspectionReportController
 from backend.orgs.controllers import UserController
 from backend.photos.controllers import PhotoController
 from backend.planning.controllers import PlanningController
@@ -44,6 +46,9 @@ CONTROLLERS = [
     VisitRulesController,
     TeamController,
     ReportController,
+    InspectionController,
+    InspectionRulesController,
+    InspectionReportController,
     PlanningController,
 ]
 

@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from backend.fields import Code, MinorUnits, Name
-from backend.stores.schemas import Channel
+from backend.stores.schemas import Channel, ImportResult
 
 Barcode = Annotated[str, Meta(min_length=12, max_length=13, description="EAN-13 or UPC-A with a valid check digit")]
 Label = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -68,6 +68,8 @@ class Assortment(msgspec.Struct):
     price_tolerance_pct: float
     created_at: dt.datetime
     updated_at: dt.datetime
+    # The shelf price for this target in minor units; None: the product's `rrp_minor`.
+    rrp_minor: MinorUnits | None = None
 
 
 class AssortmentCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -78,9 +80,17 @@ class AssortmentCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     chain: Label | None = None
     channel: Channel | None = None
     min_facings: Facings = 1
+    rrp_minor: MinorUnits | None = None
     price_tolerance_pct: Percent = 5.0
 
 
 class AssortmentUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     min_facings: Facings | UnsetType = UNSET
+    rrp_minor: MinorUnits | UnsetType | None = UNSET
     price_tolerance_pct: Percent | UnsetType = UNSET
+
+
+class AssortmentImportResult(ImportResult):
+    """An assortment import: with `replace`, `deleted` counts the rules removed because the file left them out."""
+
+    deleted: int = 0

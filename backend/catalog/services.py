@@ -21,6 +21,26 @@ from backend.sync_api.record import record_delete, record_domain
 from backend.tables_base import new_id, utcnow
 
 
+def gtin13(barcode: str) -> str:
+    """A GTIN as 13 digits (an EAN-13). GS1 compares GTINs right-aligned and zero-padded, so a UPC-A (12 digits)
+    is the EAN-13 with a leading 0: both name one product. Anything but a GTIN-8/12/13/14 comes back unchanged."""
+    if barcode.isascii() and barcode.isdigit() and len(barcode) in (8, 12, 13, 14):
+        padded = barcode.zfill(14)
+        if padded[0] == "0":
+            return padded[1:]
+    return barcode
+
+
+def barcode_forms(scanned: str) -> list[str]:
+    """The ways a product with the scanned GTIN can be stored: as scanned, as EAN-13, and as UPC-A when its
+    EAN-13 starts with 0 (a scanner may return either, and some add the GTIN-14 leading zero)."""
+    ean = gtin13(scanned)
+    forms = {scanned, ean}
+    if len(ean) == 13 and ean.isdigit() and ean[0] == "0":
+        forms.add(ean[1:])
+    return sorted(forms)
+
+
 def _check_barcode(barcode: str | None) -> None:
     if barcode is not None:
         problem = barcode_problem(barcode)
@@ -32,7 +52,9 @@ async def _check_unique(org_id: uuid.UUID, code: str | None, barcode: str | None
     for column, value, what in ((Product.code, code, "code"), (Product.barcode, barcode, "barcode")):
         if value is None:
             continue
-        condition: Combinable = (Product.org_id == org_id) & (column == value)
+        # A UPC-A and the same GTIN as EAN-13 are one barcode: a scan must find one product.
+        same = column.is_in(barcode_forms(value)) if what == "barcode" else column == value
+        condition: Combinable = (Product.org_id == org_id) & same
         if except_id is not None:
             condition &= Product.id != except_id
         if await Product.exists().where(condition).run():
@@ -53,9 +75,13 @@ async def list_products(
 ) -> Page[schemas.Product]:
     condition: Combinable = Product.org_id == principal.org_id
     if q:
-        condition &= contains(Product.name, q) | contains(Product.code, q) | contains(Product.brand, q)
+        matches = contains(Product.name, q) | contains(Product.code, q) | contains(Product.brand, q)
+        if q.isascii() and q.isdigit():
+            matches |= contains(Product.barcode, q) | Product.barcode.is_in(barcode_forms(q))
+        condition &= matches
+    if barcode is not None:
+        condition &= Product.barcode.is_in(barcode_forms(barcode))
     for column, value in (
-        (Product.barcode, barcode),
         (Product.brand, brand),
         (Product.category, category),
         (Product.own_brand, own_brand),

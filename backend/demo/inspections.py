@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgspec
-
 from backend.demo.catalogue import DemoProduct, MustStock, must_stock_of
 from backend.demo.stores import DemoStore
+from backend.inspections.ids import item_id
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.tables_base import new_id
 from backend.visits.tables import Visit
@@ -20,72 +19,6 @@ INSPECTED_SHARE = 0.5
 OUT_OF_STOCK_SHARE = 0.08
 PROMOTION_SHARE = 0.10
 OFF_PRICE_SHARE = 0.12
-
-
-class ItemFacts(msgspec.Struct, frozen=True):
-    """What the scores need to know about one inspected product."""
-
-    present: bool
-    facings: int
-    shelf_price_minor: int | None
-    rrp_minor: int | None
-    own_brand: bool
-    # The store's must-stock rule for the product; None for products it need not carry (competitors).
-    rule: MustStock | None
-
-
-class Scores(msgspec.Struct, frozen=True):
-    oos_rate: float | None
-    assortment_compliance: float | None
-    facings_compliance: float | None
-    price_compliance: float | None
-    share_of_shelf: float | None
-    score: float | None
-
-
-def _share(hits: int, total: int) -> float | None:
-    return round(hits / total, 4) if total else None
-
-
-def _enough_facings(item: ItemFacts) -> bool:
-    return item.rule is not None and item.facings >= item.rule.min_facings
-
-
-def _price_within_tolerance(item: ItemFacts) -> bool:
-    if item.rule is None or item.shelf_price_minor is None or not item.rrp_minor:
-        return False
-    return abs(item.shelf_price_minor - item.rrp_minor) <= item.rrp_minor * item.rule.price_tolerance_pct / 100
-
-
-def compliance_scores(items: Sequence[ItemFacts]) -> Scores:
-    """Provisional shelf scores, each 0..1, or None when there is nothing to measure.
-
-    - oos_rate: share of the inspected items not present.
-    - assortment_compliance: share of the must-stock items present.
-    - facings_compliance: share of the must-stock items with at least their minimum facings.
-    - price_compliance: share of the priced must-stock items whose shelf price is within the rule's tolerance of
-      the recommended retail price (promotional prices count like any other).
-    - share_of_shelf: own-brand facings over all facings counted.
-    - score: the mean of the three compliance figures that could be measured.
-
-    These are simple, honest stand-ins for the demo; the official formulas will replace them.
-    """
-    must = [i for i in items if i.rule is not None]
-    priced = [i for i in must if i.present and i.shelf_price_minor is not None and i.rrp_minor]
-    compliance = [
-        _share(sum(1 for i in must if i.present), len(must)),
-        _share(sum(1 for i in must if _enough_facings(i)), len(must)),
-        _share(sum(1 for i in priced if _price_within_tolerance(i)), len(priced)),
-    ]
-    measured = [c for c in compliance if c is not None]
-    return Scores(
-        oos_rate=_share(sum(1 for i in items if not i.present), len(items)),
-        assortment_compliance=compliance[0],
-        facings_compliance=compliance[1],
-        price_compliance=compliance[2],
-        share_of_shelf=_share(sum(i.facings for i in items if i.own_brand), sum(i.facings for i in items)),
-        score=round(sum(measured) / len(measured), 4) if measured else None,
-    )
 
 
 def _shelf_price(rng: random.Random, rrp: int, tolerance_pct: float, promotion: bool) -> int:
@@ -99,13 +32,10 @@ def _shelf_price(rng: random.Random, rrp: int, tolerance_pct: float, promotion: 
     return max(10, round(rrp * factor / 10) * 10)
 
 
-def _item(
-    rng: random.Random, product: DemoProduct, rule: MustStock | None, local_day: dt.date
-) -> tuple[ItemFacts, dict[str, Any]]:
+def _item(rng: random.Random, product: DemoProduct, rule: MustStock | None, local_day: dt.date) -> dict[str, Any]:
     data = product.data
     if rng.random() < OUT_OF_STOCK_SHARE:
-        facts = ItemFacts(False, 0, None, data.rrp_minor, data.own_brand, rule)
-        return facts, {"present": False, "quantity": 0, "facings": 0, "note": rng.choice(("Out of stock", ""))}
+        return {"present": False, "quantity": 0, "facings": 0, "note": rng.choice(("Out of stock", ""))}
     facings = max(1, rule.min_facings + rng.choice((-1, 0, 0, 0, 1, 1, 2))) if rule else rng.randint(1, 6)
     promotion = rng.random() < PROMOTION_SHARE
     price = (
@@ -114,8 +44,7 @@ def _item(
         else None
     )
     expiry = local_day + dt.timedelta(days=rng.randint(2, 21)) if data.category == "Dairy" else None
-    facts = ItemFacts(True, facings, price, data.rrp_minor, data.own_brand, rule)
-    return facts, {
+    return {
         "present": True,
         "quantity": facings * rng.randint(2, 8),
         "facings": facings,
@@ -134,7 +63,8 @@ def plan_inspections(
     rules: list[MustStock],
     zone: ZoneInfo,
 ) -> tuple[list[Inspection], list[InspectionItem]]:
-    """Inspections with their items and scores, for about half of the checked-out visits to open stores."""
+    """Inspections with their items, for about half of the checked-out visits to open stores. The server scores
+    them afterwards (backend/inspections/scoring.py), as it scores any inspection that arrives."""
     store_by_id = {s.id: s for s in stores}
     product_by_id = {p.id: p for p in products}
     competitors = [p for p in products if not p.data.own_brand]
@@ -152,14 +82,12 @@ def plan_inspections(
         inspected = listed + rng.sample(rivals, min(len(rivals), rng.randint(2, 4)))
         started = visit.check_in_at + dt.timedelta(minutes=rng.randint(2, 6))
         inspection_id = new_id()
-        facts = []
         local_day = started.astimezone(zone).date()
         for product in inspected:
-            fact, values = _item(rng, product, must.get(product.id), local_day)
-            facts.append(fact)
+            values = _item(rng, product, must.get(product.id), local_day)
             items.append(
                 InspectionItem(
-                    id=new_id(),
+                    id=item_id(inspection_id, product.id),
                     org_id=visit.org_id,
                     inspection_id=inspection_id,
                     product_id=product.id,
@@ -178,7 +106,6 @@ def plan_inspections(
                 started_at=started,
                 created_at=started,
                 updated_at=visit.check_out_at,
-                **msgspec.structs.asdict(compliance_scores(facts)),
             )
         )
     return inspections, items

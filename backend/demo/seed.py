@@ -26,6 +26,7 @@ from backend.demo.stores import plan_stores
 from backend.demo.summary import DEMO_ORG_NAME, DatabaseNotEmpty, DemoSummary
 from backend.demo.team import ZONE, Team, create_team
 from backend.errors import Conflict
+from backend.inspections.scoring import score_inspections
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.orgs.services import create_organization
 from backend.orgs.tables import Organization
@@ -110,6 +111,10 @@ async def seed_demo(
         await record_domain(org.id, "product", [p.id for p in products])
         await record_domain(org.id, "assortment", [a.id for a in assortments])
         await record_domain(org.id, "visit", [v.id for v in visits])
+        await record_domain(org.id, "inspection", [i.id for i in inspections])
+        await record_domain(org.id, "inspection_item", [i.id for i in items])
+        # Scored by the server as any synced inspection is (and the latest days' shortages raise follow-ups).
+        await score_inspections(org.id, [str(i.id) for i in inspections])
         # The demo's reps work Monday to Saturday, as its history does.
         await set_planning_rules(org.id, PlanningRules(working_weekdays=["mon", "tue", "wed", "thu", "fri", "sat"]))
     # Today's route for every rep, as the planner makes it (straight-line travel unless settings name an OSRM).

@@ -28,6 +28,9 @@ from backend.sync_api.record import record_domain
 from backend.tables_base import utcnow
 from backend.visits.tables import Reminder, Visit
 
+# An inspection older than this raises no reminders or alerts (made offline days ago and synced late, or history).
+STALE_AFTER = dt.timedelta(days=3)
+
 TEXTS = {
     "reminder": {
         "en": "Out of stock last visit: {product} ({code}). Check the shelf and take a reorder.",
@@ -61,10 +64,15 @@ async def reconcile(
     results: dict[uuid.UUID, scores.Result],
     touched: dict[uuid.UUID, set[uuid.UUID]],
 ) -> None:
-    """Make the reminders and alerts of these inspections match what their items show now."""
+    """Make the reminders and alerts of these inspections match what their items show now. Inspections made more
+    than STALE_AFTER ago are left alone: their follow-ups would be late (the reports still show the shortage)."""
     out: dict[uuid.UUID, list[uuid.UUID]] = {}
     candidates: set[uuid.UUID] = set()
+    oldest = utcnow() - STALE_AFTER
     for inspection_id, result in results.items():
+        started = inspections[inspection_id]["started_at"]
+        if started is not None and started < oldest:
+            continue
         absent = {i["product_id"] for i in items[inspection_id] if not i["present"]}
         out[inspection_id] = sorted(p for p in absent if result.items[str(p)].must_stock)
         for product in {i["product_id"] for i in items[inspection_id]} | touched.get(inspection_id, set()):

@@ -71,7 +71,7 @@ async def score_inspections(
     ):
         items[item["inspection_id"]].append(item)
     stores = await _stores(org_id, {r["store_id"] for r in inspections.values()})
-    rules = await _rules(org_id, stores.values())
+    rules = await rules_for_stores(org_id, stores.values())
     products = await _products(
         org_id, {i["product_id"] for rows in items.values() for i in rows} | {uuid.UUID(r.product_id) for r in rules}
     )
@@ -124,7 +124,7 @@ async def _stores(org_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[uuid.UUID, dic
     return {r["id"]: r for r in rows}
 
 
-async def _rules(org_id: uuid.UUID, stores: Iterable[dict[str, Any]]) -> list[scores.Rule]:
+async def rules_for_stores(org_id: uuid.UUID, stores: Iterable[dict[str, Any]]) -> list[scores.Rule]:
     """Every must-stock rule that can apply to one of these stores."""
     listed = list(stores)
     condition: Combinable = Assortment.store_id.is_in([s["id"] for s in listed])

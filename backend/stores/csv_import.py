@@ -3,15 +3,14 @@ or none are. A row whose code exists already updates that store; others are crea
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import msgspec
 
 from backend.auth.principal import Principal
+from backend.csv_files import RowError, parse_flag, read_rows, reject_if_any, row_errors, write_rows
 from backend.db import write_transaction
-from backend.errors import DomainError, FieldError, Invalid
+from backend.errors import DomainError, FieldError
 from backend.orgs.tables import User
 from backend.stores import fences, schemas
 from backend.stores.services import check_shape, store_values, visible_stores
@@ -31,47 +30,11 @@ COLUMNS = [
     "rep_email", "territory", "active",
 ]  # fmt: skip
 REQUIRED = {"code", "name", "channel", "lat", "lng"}
-MAX_ROWS = 20_000
-MAX_REPORTED_ERRORS = 1_000
-_TRUE = {"1", "true", "yes", "y"}
-_FALSE = {"0", "false", "no", "n"}
 
 
-class _RowError(Exception):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def _decode(body: bytes) -> list[dict[str, str]]:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid.field("file", f"is not UTF-8 text (byte {exc.start})", code="import.encoding") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in reader.fieldnames or []]
-    if not header:
-        raise Invalid.field("file", "is empty; the first line must name the columns", code="import.header")
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = sorted(REQUIRED - set(header))
-    if unknown or missing:
-        problems = [f"unknown column {u!r}" for u in unknown] + [f"missing column {m!r}" for m in missing]
-        raise Invalid("; ".join(problems), code="import.header", errors=[FieldError("header", p) for p in problems])
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if None in row:
-            raise Invalid.field(f"rows[{reader.line_num}]", "has more cells than the header", code="import.shape")
-        rows.append({k: (v or "").strip() for k, v in row.items()})
-        if len(rows) > MAX_ROWS:
-            raise Invalid.field("file", f"has more than {MAX_ROWS} rows; split it", code="import.too_many_rows")
-    return rows
-
-
-def _convert_reporting_all(raw: dict[str, Any]) -> tuple[schemas.StoreCreate | None, list[_RowError]]:
+def _convert_reporting_all(raw: dict[str, Any]) -> tuple[schemas.StoreCreate | None, list[RowError]]:
     """Convert to StoreCreate; msgspec stops at the first bad field, so drop it and retry to find the others."""
-    errors: list[_RowError] = []
+    errors: list[RowError] = []
     while True:
         try:
             data = msgspec.convert(raw, schemas.StoreCreate, strict=False)
@@ -80,7 +43,7 @@ def _convert_reporting_all(raw: dict[str, Any]) -> tuple[schemas.StoreCreate | N
             message, _, where = str(exc).partition(" - at `$.")
             field = where.rstrip("`").split(".")[0].split("[")[0] if where else ""
             column = {"geofence": "fence_radius_m", "visit_frequency": "frequency"}.get(field, field or "row")
-            errors.append(_RowError(column, message))
+            errors.append(RowError(column, message))
             if not field or field not in raw or field in REQUIRED:
                 if field in REQUIRED and field in raw:
                     raw = {**raw, field: _PLACEHOLDERS[field]}
@@ -95,9 +58,9 @@ _PLACEHOLDERS: dict[str, Any] = {"code": "X", "name": "X", "channel": "other", "
 
 def _row_to_create(
     row: dict[str, str], reps: dict[str, Any], territories: dict[str, Any]
-) -> tuple[schemas.StoreCreate | None, list[_RowError]]:
+) -> tuple[schemas.StoreCreate | None, list[RowError]]:
     """The row as a StoreCreate, or every problem found in it."""
-    errors: list[_RowError] = []
+    errors: list[RowError] = []
     raw: dict[str, Any] = {k: row[k] for k in ("code", "name", "channel", "lat", "lng") if k in row}
     optional = ("chain", "address", "district", "city", "postcode", "country", "visit_minutes", "min_visit_minutes")
     for key in (*optional, "priority"):
@@ -107,7 +70,7 @@ def _row_to_create(
         try:
             raw["geofence"] = {"kind": "polygon", "polygon": msgspec.json.decode(row["fence_polygon"])}
         except msgspec.DecodeError as exc:
-            errors.append(_RowError("fence_polygon", f"is not GeoJSON: {exc}"))
+            errors.append(RowError("fence_polygon", f"is not GeoJSON: {exc}"))
     elif row.get("fence_radius_m"):
         raw["geofence"] = {"kind": "circle", "radius_m": row["fence_radius_m"]}
     for key, parse, target in (
@@ -118,17 +81,17 @@ def _row_to_create(
             try:
                 raw[target] = msgspec.to_builtins(parse(row[key]))
             except (ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
-                errors.append(_RowError(key, str(exc).split(" - at `$")[0]))
+                errors.append(RowError(key, str(exc).split(" - at `$")[0]))
     if row.get("rep_email"):
         rep_id = reps.get(row["rep_email"].lower())
         if rep_id is None:
-            errors.append(_RowError("rep_email", f"no rep with email {row['rep_email']!r} in this organisation"))
+            errors.append(RowError("rep_email", f"no rep with email {row['rep_email']!r} in this organisation"))
         else:
             raw["assigned_rep_id"] = str(rep_id)
     if row.get("territory"):
         territory_id = territories.get(row["territory"])
         if territory_id is None:
-            errors.append(_RowError("territory", f"no territory named {row['territory']!r}"))
+            errors.append(RowError("territory", f"no territory named {row['territory']!r}"))
         else:
             raw["territory_id"] = str(territory_id)
     data, convert_errors = _convert_reporting_all(raw)
@@ -139,23 +102,12 @@ def _row_to_create(
         except DomainError as exc:
             error = exc.errors[0] if exc.errors else FieldError("row", exc.detail)
             column = "fence_polygon" if error.field.startswith("geofence") else error.field
-            errors.append(_RowError(column, error.message))
+            errors.append(RowError(column, error.message))
     return (None if errors else data), errors
 
 
-def _active(row: dict[str, str]) -> bool | None:
-    value = row.get("active", "").lower()
-    if not value:
-        return None
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise _RowError("active", "use true or false")
-
-
 async def import_stores(principal: Principal, body: bytes) -> schemas.ImportResult:
-    rows = _decode(body)
+    rows = read_rows(body, COLUMNS, REQUIRED)
     reps = {
         r["email"]: r["id"]
         for r in await User.select(User.id, User.email)
@@ -171,26 +123,19 @@ async def import_stores(principal: Principal, body: bytes) -> schemas.ImportResu
     first_line: dict[str, int] = {}
     for index, row in enumerate(rows):
         line = index + 2  # the header is line 1
-        data, row_errors = _row_to_create(row, reps, territories)
+        data, problems = _row_to_create(row, reps, territories)
         try:
-            active = _active(row)
-        except _RowError as exc:
-            row_errors.append(exc)
+            active = parse_flag(row, "active")
+        except RowError as exc:
+            problems.append(exc)
         code = row.get("code", "")
         if code and code in first_line:
-            row_errors.append(_RowError("code", f"{code!r} appears already on line {first_line[code]}"))
+            problems.append(RowError("code", f"{code!r} appears already on line {first_line[code]}"))
         first_line.setdefault(code, line)
-        errors.extend(FieldError(f"rows[{line}].{e.field}", e.message) for e in row_errors)
-        if data is not None and not row_errors:
+        errors.extend(row_errors(line, problems))
+        if data is not None and not problems:
             parsed.append((data, active))
-    if not rows:
-        raise Invalid.field("file", "has a header but no rows", code="import.empty")
-    if errors:
-        raise Invalid(
-            f"{len(errors)} problem(s) in the file; nothing was imported",
-            code="import.invalid_rows",
-            errors=errors[:MAX_REPORTED_ERRORS],
-        )
+    reject_if_any(errors)
     existing = {
         r["code"]: r["id"]
         for r in await Store.select(Store.id, Store.code).where(Store.org_id == principal.org_id).run()
@@ -232,13 +177,11 @@ async def export_stores(principal: Principal) -> str:
         r["id"]: r["name"]
         for r in await Territory.select(Territory.id, Territory.name).where(Territory.org_id == principal.org_id).run()
     }
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    out: list[dict[str, Any]] = []
     for row in rows:
         store = msgspec.convert(row, schemas.Store, strict=False)
         fence = store.geofence
-        writer.writerow(
+        out.append(
             {
                 **{k: getattr(store, k) or "" for k in ("code", "name", "chain", "channel", "address", "district")},
                 **{k: getattr(store, k) for k in ("city", "postcode", "country", "lat", "lng")},
@@ -256,4 +199,4 @@ async def export_stores(principal: Principal) -> str:
                 "active": "true" if store.active else "false",
             }
         )
-    return out.getvalue()
+    return write_rows(COLUMNS, out)

@@ -19,6 +19,7 @@ import pytest
 
 from backend.catalog import services as catalog
 from backend.catalog.schemas import AssortmentCreate
+from backend.inspections.tables import Inspection
 from backend.photos import services as photos
 from backend.photos.storage import PhotoStorage, storage_from_settings
 from backend.planning import services as planning
@@ -26,6 +27,8 @@ from backend.planning.schemas import DayRequest
 from backend.settings import Settings
 from backend.stores import territories
 from backend.stores.schemas import TerritoryCreate
+from backend.tables_base import new_id, utcnow
+from backend.visits.tables import Visit
 from tests.backend.photos import images
 from tests.backend.photos.factories import visit_photo
 from tests.world import Tenant
@@ -101,6 +104,26 @@ async def fresh_plan(tenant: Tenant) -> uuid.UUID:
 PLANNING_SETTINGS: list[Settings] = []
 
 
+async def fresh_inspection(tenant: Tenant) -> uuid.UUID:
+    """An inspection of the tenant's rep (whom the rep, their supervisor and the admin may all see)."""
+    visit_id, inspection_id = new_id(), new_id()
+    rep, store = tenant.users["rep"], tenant.ids["store"]
+    await Visit.insert(
+        Visit(id=visit_id, org_id=tenant.org_id, rep_id=rep, store_id=store, state="checked_out", planned=False)
+    ).run()
+    await Inspection.insert(
+        Inspection(
+            id=inspection_id, org_id=tenant.org_id, visit_id=visit_id, store_id=store, rep_id=rep, started_at=utcnow()
+        )
+    ).run()
+    return inspection_id
+
+
+def report(name: str, **more: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"date_from": "2026-11-01", "date_to": "2026-11-23", **more}.items())
+    return f"/api/v1/reports/inspections/{name}?{query}"
+
+
 @pytest.fixture(scope="module", autouse=True)
 def planning_settings(settings: Settings) -> Iterator[None]:
     PLANNING_SETTINGS.append(settings)
@@ -114,6 +137,15 @@ def plan_body(**more: Any) -> Callable[[Tenant], Any]:
 
 def store_csv() -> bytes:
     return f"code,name,channel,lat,lng\nIMP-{unique()},Imported shop,convenience,31.23,121.47\n".encode()
+
+
+def product_csv() -> bytes:
+    return f"code,name,brand,category,own_brand\nIMP-{unique()},Imported tea,B,C,false\n".encode()
+
+
+def assortment_csv() -> bytes:
+    # SKU-1 exists in both organisations (tests/world.py); never `replace`, which would delete the other rules.
+    return f"product_code,chain\nSKU-1,Chain-{unique()}\n".encode()
 
 
 ROUTES: dict[tuple[str, str], Rule] = {
@@ -162,6 +194,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/v1/products/{product_id:uuid}"): Rule(
         ADMIN, target="ids:product", body=lambda: {"name": f"Renamed {unique()}"}, check="/api/v1/products/{id}"
     ),
+    ("POST", "/api/v1/products/import"): Rule(ADMIN, body=product_csv, content_type="text/csv"),
+    ("GET", "/api/v1/products/export"): Rule(EVERYONE),
     ("GET", "/api/v1/assortments"): Rule(EVERYONE),
     ("POST", "/api/v1/assortments"): Rule(ADMIN, body=None),  # body needs the caller's product: see _body
     ("GET", "/api/v1/assortments/{assortment_id:uuid}"): Rule(EVERYONE, target="ids:assortment"),
@@ -171,6 +205,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/assortments/{assortment_id:uuid}"): Rule(
         ADMIN, target=fresh_assortment, check="/api/v1/assortments/{id}"
     ),
+    ("POST", "/api/v1/assortments/import"): Rule(ADMIN, body=assortment_csv, content_type="text/csv"),
+    ("GET", "/api/v1/assortments/export"): Rule(EVERYONE),
     ("POST", "/api/v1/sync"): Rule(
         EVERYONE, body=lambda: {"protocol": 1, "schema_version": 1, "client_id": f"matrix-{unique()}", "changes": []}
     ),
@@ -191,6 +227,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
         STAFF, url="/api/v1/reports/visits?date_from=2026-11-01&date_to=2026-11-23"
     ),
     ("GET", "/api/v1/photos/{sha256:str}"): Rule(EVERYONE, target=fresh_photo, ok=(200,)),
+    ("GET", "/api/v1/inspections"): Rule(EVERYONE),
+    ("GET", "/api/v1/inspections/{inspection_id:uuid}"): Rule(EVERYONE, target=fresh_inspection),
+    ("GET", "/api/v1/inspection-rules"): Rule(EVERYONE),
+    ("PUT", "/api/v1/inspection-rules"): Rule(ADMIN, body=lambda: {"expiry_warning_days": 7}),
+    ("GET", "/api/v1/reports/inspections/out-of-stock"): Rule(EVERYONE, url=report("out-of-stock")),
+    ("GET", "/api/v1/reports/inspections/compliance"): Rule(EVERYONE, url=report("compliance")),
+    ("GET", "/api/v1/reports/inspections/prices"): Rule(EVERYONE, url=report("prices")),
+    ("GET", "/api/v1/reports/inspections/expiring"): Rule(EVERYONE, url=report("expiring")),
     ("GET", "/api/v1/planning/rules"): Rule(EVERYONE),
     ("PUT", "/api/v1/planning/rules"): Rule(ADMIN, body=lambda: {"day_start": "08:30", "day_end": "17:30"}),
     ("POST", "/api/v1/planning/day"): Rule(EVERYONE, body_for=plan_body(date="2031-03-03")),

@@ -17,9 +17,8 @@ from shapely.geometry import Point, shape
 
 from backend.catalog.barcodes import barcode_problem
 from backend.demo import DatabaseNotEmpty, DemoSummary, existing_demo_logins, seed_demo
-from backend.demo.catalogue import MustStock, plan_products
+from backend.demo.catalogue import plan_products
 from backend.demo.history import history_days
-from backend.demo.inspections import ItemFacts, compliance_scores
 from backend.demo.places import load_places
 from backend.demo.stores import plan_stores
 from backend.demo.team import Member, Team
@@ -200,20 +199,3 @@ def test_one_seed_always_plans_the_same_stores_and_products():
     again = plan_stores(random.Random(7), load_places(), team, territories)
     assert [s.data for s in first] == [s.data for s in again]
     assert [p.data for p in plan_products(random.Random(7))] == [p.data for p in plan_products(random.Random(7))]
-
-
-def test_compliance_scores_follow_their_formulas():
-    rule = MustStock(id=uuid.UUID(int=1), product_id=uuid.UUID(int=2), min_facings=2, price_tolerance_pct=5.0)
-    items = [
-        ItemFacts(present=True, facings=3, shelf_price_minor=350, rrp_minor=350, own_brand=True, rule=rule),
-        ItemFacts(present=True, facings=1, shelf_price_minor=400, rrp_minor=350, own_brand=True, rule=rule),
-        ItemFacts(present=False, facings=0, shelf_price_minor=None, rrp_minor=350, own_brand=True, rule=rule),
-        ItemFacts(present=True, facings=4, shelf_price_minor=300, rrp_minor=350, own_brand=False, rule=None),
-    ]
-    scores = compliance_scores(items)
-    assert scores.oos_rate == 0.25
-    assert scores.assortment_compliance == round(2 / 3, 4)
-    assert scores.facings_compliance == round(1 / 3, 4)
-    assert scores.price_compliance == 0.5
-    assert scores.share_of_shelf == 0.5
-    assert scores.score == round((2 / 3 + 1 / 3 + 0.5) / 3, 4)

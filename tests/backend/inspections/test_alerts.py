@@ -10,6 +10,7 @@ import msgspec
 
 from backend.inspections.ids import out_of_stock_alert_id, out_of_stock_reminder_id
 from backend.inspections.rules import InspectionRules, set_inspection_rules
+from backend.inspections.tables import Inspection
 from backend.tables_base import new_id, utcnow
 from backend.visits.tables import Reminder, Visit
 from tests.backend.inspections.factories import audit, product, start_inspection
@@ -194,3 +195,15 @@ async def test_no_reminders_for_an_inspection_with_everything_in_stock(world, cl
     await phone.sync()
     assert await reminders_of(inspection, tea, str(t.ids["product"])) == []
     assert msgspec.to_builtins(InspectionRules())["alert_min_out_of_stock"] == 1
+
+
+async def test_an_inspection_synced_days_late_raises_no_follow_ups(world, client):
+    t = world.own
+    tea = await product(t)
+    phone = Device(client, t.tokens["rep"])
+    _, inspection = start_inspection(phone, t, at=utcnow() - dt.timedelta(days=4))
+    audit(phone, inspection, tea, present=False)
+    await phone.sync()
+    assert await reminders_of(inspection, tea) == []
+    row = await Inspection.select(Inspection.oos_rate).where(Inspection.id == uuid.UUID(inspection)).first().run()
+    assert row["oos_rate"] == 1.0  # still scored, and in the reports
