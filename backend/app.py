@@ -29,6 +29,7 @@ from backend.inspections.report_controllers import InspectionReportController
 from backend.orgs.controllers import UserController
 from backend.photos.controllers import PhotoController
 from backend.planning.controllers import PlanningController
+from backend.push.controllers import PushController, ReminderController
 from backend.settings import Settings, get_settings, load_secret_key
 from backend.stores.controllers import StoreController, TerritoryController
 from backend.sync_api.controllers import SyncController
@@ -50,6 +51,8 @@ CONTROLLERS = [
     InspectionRulesController,
     InspectionReportController,
     PlanningController,
+    PushController,
+    ReminderController,
 ]
 
 

@@ -9,7 +9,7 @@ from backend.catalog.tables import Assortment, Product
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.orgs.tables import Organization, User
 from backend.planning.tables import RoutePlan, RouteStop
-from backend.push.tables import PushSubscription
+from backend.push.tables import PushDelivery, PushSubscription
 from backend.stores.tables import Store, StoreFence, Territory
 from backend.sync_api.tables import SyncBucket, SyncCounter, SyncField, SyncRemoval
 from backend.visits.tables import Photo, Reminder, Visit
@@ -34,6 +34,7 @@ APP_CONFIG = AppConfig(
         Inspection,
         InspectionItem,
         PushSubscription,
+        PushDelivery,
         SyncField,
         SyncCounter,
         SyncRemoval,

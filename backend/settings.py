@@ -61,6 +61,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # How long the planner waits for the whole matrix from OSRM before it uses the estimate instead.
     osrm_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
 
+    # Web Push (backend/push, docs/push.md). The VAPID key: a PEM file path or the raw key in base64url; empty
+    # means "generated once into <data_dir>/vapid_private.pem".
+    vapid_private_key: str = ""
+    # Who push services contact about this server's messages (RFC 8292): a mailto: or https: URL.
+    vapid_subject: Annotated[str, msgspec.Meta(pattern=r"^((mailto:[^@\s]+@[^@\s]+)|(https://\S+))?$")] = ""
+    # Push services besides the major browsers' (fcm.googleapis.com, *.push.services.mozilla.com,
+    # *.notify.windows.com, *.push.apple.com): host or host:port, "*." for subdomains.
+    push_extra_hosts: list[str] = []
+    # Allow push endpoints that resolve to loopback, private or link-local addresses (a push relay on the
+    # company network; the tests' fake service). Off: such endpoints are refused, whatever the host list says.
+    push_allow_private: bool = False
+    # An extra CA certificate file to trust for push services (tests; a relay with a private CA).
+    push_ca_file: str = ""
+    # How long a push service keeps a message for a phone that is offline (RFC 8030 TTL), seconds.
+    push_ttl_s: Annotated[int, msgspec.Meta(ge=0, le=2_419_200)] = 86_400
+    push_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    # Sends to one device in flight at once, per worker process.
+    push_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 32
+    # A delivery answered 429/5xx (or unreachable) is retried with backoff this many times, then given up.
+    push_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 8
+
     def database_url_resolved(self) -> str:
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'fieldbook.sqlite3'}"
 
@@ -68,7 +89,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return Path(self.photo_dir) if self.photo_dir else Path(self.data_dir) / "photos"
 
 
-_LIST_FIELDS = {"cors_origins", "allowed_hosts", "trusted_proxies"}
+_LIST_FIELDS = {"cors_origins", "allowed_hosts", "trusted_proxies", "push_extra_hosts"}
 
 
 def settings_from_env(environ: dict[str, str] | None = None, **overrides: object) -> Settings:

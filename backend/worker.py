@@ -2,8 +2,8 @@
 
 Each job is an async function run every `interval` seconds. A job that fails is logged and tried again at its
 next turn; it never stops the others. Today's jobs prune expired login-failure records, purge old sync
-tombstones and close ended days (planned visits never checked in to become missed); the Web Push issue adds
-reminder and alert delivery.
+tombstones, close ended days (planned visits never checked in to become missed) and deliver due reminders and
+alerts by Web Push (backend/push/delivery.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from backend.auth.tables import LoginFailure
+from backend.push.delivery import run_push
 from backend.settings import Settings
 from backend.sync_api import compaction
 from backend.tables_base import utcnow
@@ -49,6 +50,7 @@ async def close_visit_days(settings: Settings) -> int:
 
 
 JOBS = [
+    Job("deliver_push", 1.0, run_push),
     Job("prune_login_failures", 600.0, prune_login_failures),
     Job("purge_sync_tombstones", 3600.0, purge_sync_tombstones),
     Job("close_visit_days", 300.0, close_visit_days),

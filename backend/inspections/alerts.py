@@ -24,9 +24,10 @@ from backend.orgs.tables import Organization, User
 from backend.planning.rules import planning_rules, seconds_of
 from backend.stores.schemas import WEEKDAYS
 from backend.stores.tables import Territory
-from backend.sync_api.record import record_domain
 from backend.tables_base import utcnow
-from backend.visits.tables import Reminder, Visit
+from backend.visits.notices import Notice, languages
+from backend.visits.notices import reconcile as reconcile_notices
+from backend.visits.tables import Visit
 
 # An inspection older than this raises no reminders or alerts (made offline days ago and synced late, or history).
 STALE_AFTER = dt.timedelta(days=3)
@@ -81,50 +82,12 @@ async def reconcile(
                 ids.out_of_stock_alert_id(inspection_id, product),
             }
     wanted = await _wanted(org_id, settings, inspections, stores, out)
-    existing = (
-        {
-            r["id"]: r["status"]
-            for r in await Reminder.select(Reminder.id, Reminder.status)
-            .where(Reminder.id.is_in(list(candidates)))
-            .run()
-        }
-        if candidates
-        else {}
-    )
-    now = utcnow()
-    new = [w for w in wanted.values() if w.id not in existing]
-    revive = [i for i in wanted if existing.get(i) == "withdrawn"]
-    withdraw = [i for i, status in existing.items() if i not in wanted and status == "pending"]
-    if new:
-        texts = await _texts(org_id, new, stores)
-        await Reminder.insert(
-            *(
-                Reminder(
-                    id=w.id,
-                    org_id=org_id,
-                    user_id=w.user_id,
-                    store_id=w.store_id,
-                    visit_id=w.visit_id,
-                    kind=w.kind,
-                    text=texts[w.id],
-                    due_at=w.due_at,
-                    status="pending",
-                    created_at=now,
-                    updated_at=now,
-                )
-                for w in new
-            )
-        ).run()
-    for rows, status in ((revive, "pending"), (withdraw, "withdrawn")):
-        if rows:
-            await (
-                Reminder.update({Reminder.status: status, Reminder.updated_at: now})
-                .where(Reminder.id.is_in(rows))
-                .run()
-            )
-    changed = [w.id for w in new] + revive + withdraw
-    if changed:
-        await record_domain(org_id, "reminder", changed)
+    texts = await _texts(org_id, list(wanted.values()), stores) if wanted else {}
+    notices = [
+        Notice(w.id, w.kind, w.user_id, texts[w.id], w.due_at, store_id=w.store_id, visit_id=w.visit_id)
+        for w in wanted.values()
+    ]
+    await reconcile_notices(org_id, notices, candidates)
 
 
 async def _wanted(
@@ -250,24 +213,17 @@ async def _texts(
         .where(Product.id.is_in(list({w.product_id for w in wanted})))
         .run()
     }
-    people = {w.user_id for w in wanted} | {w.rep_id for w in wanted}
-    users = {
-        r["id"]: r
-        for r in await User.select(User.id, User.name, User.locale)
-        .where((User.org_id == org_id) & User.id.is_in(list(people)))
+    names = {
+        r["id"]: r["name"]
+        for r in await User.select(User.id, User.name)
+        .where((User.org_id == org_id) & User.id.is_in(list({w.rep_id for w in wanted})))
         .run()
     }
-    org = await Organization.select(Organization.locale).where(Organization.id == org_id).first().run()
-    default = org["locale"] if org else "en"
+    language = await languages(org_id, {w.user_id for w in wanted})
     texts = {}
     for w in wanted:
-        locale = (users.get(w.user_id, {}).get("locale") or default).lower()
-        template = TEXTS[w.kind]["zh" if locale.startswith("zh") else "en"]
         product = products.get(w.product_id, {"name": "?", "code": "?"})
-        texts[w.id] = template.format(
-            product=product["name"],
-            code=product["code"],
-            store=stores[w.store_id]["name"],
-            rep=users.get(w.rep_id, {}).get("name", ""),
+        texts[w.id] = TEXTS[w.kind][language[w.user_id]].format(
+            product=product["name"], code=product["code"], store=stores[w.store_id]["name"], rep=names.get(w.rep_id, "")
         )
     return texts

@@ -32,6 +32,9 @@ class User(Table, tablename="app_user"):
     supervisor_id: ForeignKey["User"] = ForeignKey("self", null=True, on_delete=OnDelete.set_null)
     time_zone = Varchar(length=64, null=True, default=None)
     locale = Varchar(length=16, null=True, default=None)
+    # Local times between which non-urgent notifications wait (null: none); across midnight when start > end.
+    quiet_start = Varchar(length=5, null=True, default="21:00")
+    quiet_end = Varchar(length=5, null=True, default="07:00")
     home_lat = DoublePrecision(null=True, default=None)
     home_lng = DoublePrecision(null=True, default=None)
     active = Boolean(default=True)

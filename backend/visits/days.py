@@ -12,6 +12,7 @@ from backend.db import write_transaction
 from backend.orgs.tables import Organization, User
 from backend.sync_api.record import record_rows
 from backend.tables_base import utcnow
+from backend.visits.alerts import alert_missed
 from backend.visits.tables import Visit
 
 
@@ -41,7 +42,7 @@ async def close_days(now: dt.datetime | None = None) -> int:
 async def _close(org_id: uuid.UUID, rep_ids: list[uuid.UUID], today: dt.date) -> int:
     async with write_transaction():
         due = (
-            await Visit.select(Visit.id)
+            await Visit.select(Visit.id, Visit.rep_id, Visit.store_id, Visit.planned_date)
             .where(
                 (Visit.org_id == org_id)
                 & Visit.rep_id.is_in(rep_ids)
@@ -56,4 +57,5 @@ async def _close(org_id: uuid.UUID, rep_ids: list[uuid.UUID], today: dt.date) ->
         ids = [r["id"] for r in due]
         await Visit.update({Visit.state: "missed"}).where(Visit.id.is_in(ids)).run()
         await record_rows(org_id, "visit", [(i, {"state": "missed"}) for i in ids])
+        await alert_missed(org_id, [(r["id"], r["rep_id"], r["store_id"], r["planned_date"]) for r in due])
         return len(ids)

@@ -26,6 +26,7 @@ from backend.stores.tables import Store
 from backend.sync_api import versions
 from backend.sync_api.record import record_rows
 from backend.tables_base import utcnow
+from backend.visits.alerts import Judged, alert_flagged
 from backend.visits.fences import Fence, FenceRules, Fix, judge
 from backend.visits.flags import Position, VisitFacts, flags_for
 from backend.visits.rules import rules_from
@@ -153,6 +154,7 @@ async def _judge(
         by_rep[row["rep_id"]].extend(p for p in _positions(row) if p is not None)
     now = utcnow()
     updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
+    flags: dict[uuid.UUID, list[dict[str, str]]] = {}
     fence_rules = FenceRules(tolerance_m=rules.fence_tolerance_m, max_accuracy_m=rules.max_accuracy_m)
     for visit_id, row in judged.items():
         check_in, check_out = _positions(row)
@@ -199,6 +201,7 @@ async def _judge(
             time_zone=time_zone,
         )
         result["flags"] = msgspec.to_builtins(flags_for(facts, by_rep[row["rep_id"]], rules))
+        flags[visit_id] = result["flags"]
         if row["state"] == "missed" and check_in is not None:
             # Checked in offline before the day was closed as missed: the visit happened.
             result["state"] = "checked_out" if check_out is not None else "checked_in"
@@ -214,6 +217,14 @@ async def _judge(
     await db.update_rows("visit", updates, json_columns=frozenset({"flags"}))
     if updates:
         await record_rows(org_id, "visit", updates, stored=stamps)
+    # Supervisors hear of flagged check-ins (a flag that clears withdraws the alert).
+    await alert_flagged(
+        org_id,
+        [
+            Judged(visit_id, row["rep_id"], row["store_id"], row["check_in_at"], flags[visit_id])
+            for visit_id, row in judged.items()
+        ],
+    )
 
 
 def _positions(row: dict[str, Any]) -> tuple[Position | None, Position | None]:

@@ -91,8 +91,11 @@ class Reminder(Table):
     kind = Varchar(length=16, default="reminder")
     text = Text()
     due_at = Timestamptz(index=True)
-    # pending | sent | dismissed
+    # pending | sent | dismissed | withdrawn
     status = Varchar(length=16, default="pending", index=True)
     urgent = Boolean(default=False)
+    # Server-only delivery state (backend/push): held back until then by the user's quiet hours; when it went out.
+    deliver_after = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
     created_at = created_column()
     updated_at = updated_column()

@@ -8,14 +8,18 @@ organisation's (and nothing written).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.catalog import services as catalog
 from backend.catalog.schemas import AssortmentCreate
@@ -28,7 +32,7 @@ from backend.settings import Settings
 from backend.stores import territories
 from backend.stores.schemas import TerritoryCreate
 from backend.tables_base import new_id, utcnow
-from backend.visits.tables import Visit
+from backend.visits.tables import Reminder, Visit
 from tests.backend.photos import images
 from tests.backend.photos.factories import visit_photo
 from tests.world import Tenant
@@ -117,6 +121,25 @@ async def fresh_inspection(tenant: Tenant) -> uuid.UUID:
         )
     ).run()
     return inspection_id
+
+
+async def fresh_reminder(tenant: Tenant) -> uuid.UUID:
+    """A due reminder of the tenant's rep."""
+    reminder_id = new_id()
+    await Reminder.insert(
+        Reminder(id=reminder_id, org_id=tenant.org_id, user_id=tenant.users["rep"], text="Call back", due_at=utcnow())
+    ).run()
+    return reminder_id
+
+
+def push_subscription() -> dict[str, Any]:
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    encode = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()  # noqa: E731
+    return {
+        "endpoint": f"https://fcm.googleapis.com/fcm/send/{unique()}",
+        "keys": {"p256dh": encode(point), "auth": encode(uuid.uuid4().bytes)},
+    }
 
 
 def report(name: str, **more: str) -> str:
@@ -235,6 +258,21 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/reports/inspections/compliance"): Rule(EVERYONE, url=report("compliance")),
     ("GET", "/api/v1/reports/inspections/prices"): Rule(EVERYONE, url=report("prices")),
     ("GET", "/api/v1/reports/inspections/expiring"): Rule(EVERYONE, url=report("expiring")),
+    ("GET", "/api/v1/push/key"): Rule(EVERYONE),
+    ("GET", "/api/v1/push/subscriptions"): Rule(EVERYONE),
+    ("POST", "/api/v1/push/subscriptions"): Rule(EVERYONE, body=push_subscription),
+    # Nobody has this endpoint: the policy lets every role ask, and the answer is the 404 of a device not theirs.
+    ("DELETE", "/api/v1/push/subscriptions"): Rule(
+        EVERYONE, body=lambda: {"endpoint": f"https://fcm.googleapis.com/fcm/send/{unique()}"}, ok=(404,)
+    ),
+    ("GET", "/api/v1/push/preferences"): Rule(EVERYONE),
+    ("PUT", "/api/v1/push/preferences"): Rule(EVERYONE, body=lambda: {"quiet_start": "21:00", "quiet_end": "07:00"}),
+    ("GET", "/api/v1/reminders"): Rule(EVERYONE),
+    # A reminder is its user's alone: the rep's own answers 200, to anyone else it does not exist (tests/backend/push).
+    ("POST", "/api/v1/reminders/{reminder_id:uuid}/snooze"): Rule(
+        EVERYONE, target=fresh_reminder, body=lambda: {"minutes": 10}, ok=(200, 404)
+    ),
+    ("POST", "/api/v1/reminders/{reminder_id:uuid}/dismiss"): Rule(EVERYONE, target=fresh_reminder, ok=(200, 404)),
     ("GET", "/api/v1/planning/rules"): Rule(EVERYONE),
     ("PUT", "/api/v1/planning/rules"): Rule(ADMIN, body=lambda: {"day_start": "08:30", "day_end": "17:30"}),
     ("POST", "/api/v1/planning/day"): Rule(EVERYONE, body_for=plan_body(date="2031-03-03")),
@@ -297,7 +335,7 @@ async def test_policy(world: Any, client: Any, method: str, path: str, role: str
     caller = world.own
     target_tenant = world.own if owner == "own" else world.other
     object_id = await _target_id(rule, target_tenant)
-    url = path.split("{")[0] + str(object_id) if object_id else rule.url or path
+    url = re.sub(r"\{[^}]+\}", str(object_id), path) if object_id else rule.url or path
     headers = {} if role == "anonymous" else caller.auth(role)
     body = _body(method, path, rule, caller, target_tenant)
     kwargs: dict[str, Any] = {}
