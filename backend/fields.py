@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -42,3 +43,20 @@ def check_time_zone(name: str | None, field: str = "time_zone") -> None:
     if name not in _ZONES:
         raise Invalid.field(field, f"unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')")
     ZoneInfo(name)
+
+
+# Local days this far from any real work still convert to UTC instants in every time zone (date.min and date.max
+# do not): every date a request names must lie between them.
+EARLIEST_DAY, LATEST_DAY = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
+
+
+def day_problem(day: dt.date) -> str | None:
+    return None if EARLIEST_DAY <= day <= LATEST_DAY else f"must be between {EARLIEST_DAY} and {LATEST_DAY}"
+
+
+def check_days(**days: dt.date | None) -> None:
+    """Raise Invalid naming the first of these (query) dates outside EARLIEST_DAY..LATEST_DAY."""
+    for name, day in days.items():
+        problem = day_problem(day) if day is not None else None
+        if problem:
+            raise Invalid.field(name, problem, code="validation.date_range")

@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.auth.guards import ADMIN, EVERYONE
 from backend.deps import Caller
-from backend.fields import Limit, Offset
+from backend.fields import Limit, Offset, check_days
 from backend.inspections import schemas, services
 from backend.inspections.rules import InspectionRules, inspection_rules, set_inspection_rules
 from backend.paging import Page
@@ -35,6 +35,7 @@ class InspectionController(Controller):
         date_from: FromQuery[dt.date | None] = None,
         date_to: FromQuery[dt.date | None] = None,
     ) -> Page[schemas.InspectionSummary]:
+        check_days(date_from=date_from, date_to=date_to)
         return await services.list_inspections(
             principal,
             limit=limit,

@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from backend.auth.guards import ADMIN, EVERYONE, STAFF
 from backend.deps import Caller, SettingsDep
 from backend.errors import FieldError, Invalid
+from backend.fields import check_days
 from backend.planning import schemas as s
 from backend.planning import services, stored
 from backend.planning.rules import PlanningRules, planning_rules, set_planning_rules
@@ -73,6 +74,7 @@ class PlanningController(Controller):
         date_to: FromQuery[dt.date],
         rep_id: FromQuery[uuid.UUID | None] = None,
     ) -> list[s.Plan]:
+        check_days(date_from=date_from, date_to=date_to)
         if date_to < date_from:
             raise Invalid("date_to is before date_from", errors=[FieldError("date_to", "before date_from")])
         if (date_to - date_from).days >= MAX_RANGE_DAYS:

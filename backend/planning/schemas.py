@@ -9,13 +9,19 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from backend.fields import Latitude, Longitude
+from backend.fields import Latitude, Longitude, day_problem
 from backend.planning.beat import BeatSummary, Move, Unplannable
 from backend.planning.problem import UnassignedReason
 from backend.stores.schemas import HHMM
 
 SolverName = Literal["auto", "pyvrp", "vroom", "best"]
 StoreIds = Annotated[list[uuid.UUID], Meta(max_length=500)]
+
+
+def _check_day(field: str, day: dt.date) -> None:
+    problem = day_problem(day)
+    if problem:
+        raise ValueError(f"{field}: {problem}")
 
 
 class Position(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -33,6 +39,9 @@ class DayRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     store_ids: StoreIds = msgspec.field(default_factory=list)
     solver: SolverName = "auto"
 
+    def __post_init__(self) -> None:
+        _check_day("date", self.date)
+
 
 class ReplanRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     rep_id: uuid.UUID
@@ -41,6 +50,7 @@ class ReplanRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     at: dt.datetime  # now, on the phone: nothing is planned before it
 
     def __post_init__(self) -> None:
+        _check_day("date", self.date)
         if self.at.tzinfo is None:
             raise ValueError("at: give a time zone offset, e.g. 2026-11-23T10:15:00+08:00")
 
@@ -51,12 +61,20 @@ class WeekRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     days: Annotated[int, Meta(ge=1, le=28)] = 7  # calendar days from `start`
     days_off: Annotated[list[dt.date], Meta(max_length=28)] = msgspec.field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        _check_day("start", self.start)
+        for day in self.days_off:
+            _check_day("days_off", day)
+
 
 class TeamRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     date: dt.date
     rep_ids: Annotated[list[uuid.UUID], Meta(min_length=1, max_length=50)]
     # The stores to share out; by default every store due that day among the reps' beats.
     store_ids: StoreIds = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _check_day("date", self.date)
 
 
 class PlannedStop(msgspec.Struct, frozen=True):

@@ -10,6 +10,7 @@ from litestar.params import FromQuery, JSONBody
 from backend.auth.guards import ADMIN, EVERYONE, STAFF
 from backend.deps import Caller
 from backend.errors import FieldError, Invalid
+from backend.fields import check_days
 from backend.visits import schemas as s
 from backend.visits import team
 from backend.visits.rules import VisitRules, set_visit_rules, visit_rules
@@ -52,6 +53,7 @@ class TeamController(Controller):
         flagged: FromQuery[bool] = False,
         format: FromQuery[Literal["json", "geojson"] | None] = None,
     ) -> Response[Any]:
+        check_days(date=date)
         result = await team.team_day(principal, date, rep_id=rep_id, territory_id=territory_id, flagged_only=flagged)
         wants_geojson = format == "geojson" or (format is None and GEOJSON in request.headers.get("accept", ""))
         if wants_geojson:
@@ -81,6 +83,7 @@ class ReportController(Controller):
         rep_id: FromQuery[uuid.UUID | None] = None,
         format: FromQuery[Literal["json", "csv"]] = "json",
     ) -> Response[Any]:
+        check_days(date_from=date_from, date_to=date_to)
         if date_to < date_from:
             raise Invalid("date_to is before date_from", errors=[FieldError("date_to", "must not be before date_from")])
         if (date_to - date_from).days >= team.MAX_REPORT_DAYS:

@@ -229,3 +229,42 @@ async def test_references_to_another_tenant_are_invalid(world, client):
 async def test_unknown_routes_and_methods_are_problem_json(world, client):
     assert_problem(await client.get("/api/v1/nothing-here", headers=world.own.auth("admin")), 404)
     assert_problem(await client.put("/api/v1/stores", headers=world.own.auth("admin")), 405)
+
+
+FAR = ("9999-12-31", "0001-01-01")
+
+
+@pytest.mark.parametrize("day", FAR)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/reports/visits?date_from={d}&date_to={d}",
+        "/api/v1/team/day?date={d}",
+        "/api/v1/inspections?date_from={d}",
+        "/api/v1/planning/plans?date_from={d}&date_to={d}",
+        "/api/v1/reports/inspections/out-of-stock?date_from={d}&date_to={d}",
+    ],
+)
+async def test_dates_beyond_any_work_are_refused_not_a_crash(world, client, url, day):
+    answer = await client.get(url.format(d=day), headers=world.own.auth("admin"))
+    assert answer.status_code == 400, answer.text
+    assert "date" in answer.json()["errors"][0]["field"]
+
+
+@pytest.mark.parametrize("day", FAR)
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/planning/day", {"date": "{d}"}),
+        ("/api/v1/planning/week", {"start": "{d}"}),
+        ("/api/v1/planning/team", {"date": "{d}", "rep_ids": []}),
+    ],
+)
+async def test_plans_for_dates_beyond_any_work_are_refused(world, client, path, body, day):
+    rep = str(world.own.users["rep"])
+    payload = {k: v.format(d=day) if isinstance(v, str) else [rep] for k, v in body.items()}
+    if path != "/api/v1/planning/team":
+        payload["rep_id"] = rep
+    answer = await client.post(path, json=payload, headers=world.own.auth("admin"))
+    assert answer.status_code == 400, answer.text
+    assert "must be between 1970-01-01 and 2999-12-31" in answer.text

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from backend import db
 from backend.auth.principal import Principal
 from backend.errors import Invalid, NotFound
+from backend.fields import EARLIEST_DAY, LATEST_DAY
 from backend.inspections.report_schemas import ReportFilter
 from backend.inspections.reports._sql import AT, Sql, all_of, one_of, sql
 from backend.orgs.tables import Organization
@@ -61,8 +62,7 @@ class Scope:
         )
 
 
-# Local dates this far apart from any real audit still convert to UTC instants (date.min and date.max do not).
-EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
+EARLIEST, LATEST = EARLIEST_DAY, LATEST_DAY
 
 
 def check_range(first: dt.date, last: dt.date) -> None:
