@@ -6,6 +6,7 @@ what is refused is refused with a code and the column named (docs/sync-protocol.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 import msgspec
 
 from backend.auth.principal import Principal
+from backend.fields import day_problem
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.sync_api import versions
 from backend.sync_api.registry import TABLES, SyncedTable
@@ -67,9 +69,13 @@ class SyncPolicy:
                 return Rejection(m.INVALID_VALUE, "_cl must be a positive integer", CAUSAL_LENGTH)
             return None
         try:
-            msgspec.convert(change.value, table.columns[change.column], strict=True)
+            value = msgspec.convert(change.value, table.columns[change.column], strict=True)
         except msgspec.ValidationError as exc:
             return Rejection(m.INVALID_VALUE, f"{change.column}: {str(exc).split(' - at')[0]}", change.column)
+        if isinstance(value, dt.date):  # dates and instants: within the days any work can have (backend/fields.py)
+            problem = day_problem(value.date() if isinstance(value, dt.datetime) else value)
+            if problem:
+                return Rejection(m.INVALID_VALUE, f"{change.column}: {problem}", change.column)
         return None
 
     async def _dynamic(
