@@ -22,7 +22,7 @@ from backend.demo.catalogue import plan_assortments, plan_products
 from backend.demo.history import plan_history
 from backend.demo.inspections import plan_inspections
 from backend.demo.places import Places, load_places
-from backend.demo.stores import plan_stores
+from backend.demo.stores import WEEK, DemoStore, plan_stores
 from backend.demo.summary import DEMO_ORG_NAME, DatabaseNotEmpty, DemoSummary
 from backend.demo.team import ZONE, Team, create_team
 from backend.errors import Conflict
@@ -120,7 +120,8 @@ async def seed_demo(
     # Today's route for every rep, as the planner makes it (straight-line travel unless settings name an OSRM).
     planned = 0
     for rep in team.reps:
-        request = DayRequest(rep_id=rep.user_id, date=today)
+        extra = _light_day_fill(rep.user_id, stores, visits, today)
+        request = DayRequest(rep_id=rep.user_id, date=today, store_ids=extra)
         plan = await plan_day(team.admin_principal(), request, settings or Settings())
         planned += len(plan.stops)
     return DemoSummary(
@@ -133,3 +134,22 @@ async def seed_demo(
         inspections=len(inspections),
         planned_today=planned,
     )
+
+
+FILL = 4
+
+
+def _light_day_fill(
+    rep_id: uuid.UUID, stores: Sequence[DemoStore], visits: Sequence[Visit], today: dt.date
+) -> list[uuid.UUID]:
+    """The rep's stores open today that were seen longest ago, offered to the planner besides those due: as a
+    supervisor fills a rep's light day (the demo's history does not keep every beat to its weekday)."""
+    weekday = WEEK[today.weekday()]
+    last: dict[uuid.UUID, dt.datetime] = {}
+    for visit in visits:
+        if visit.rep_id == rep_id and visit.check_in_at is not None:
+            last[visit.store_id] = max(last.get(visit.store_id, visit.check_in_at), visit.check_in_at)
+    own = [s for s in stores if s.data.assigned_rep_id == rep_id and weekday in (s.data.opening_hours or {weekday: []})]
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    own.sort(key=lambda s: (last.get(s.id, oldest), s.data.code))
+    return [s.id for s in own[:FILL]]

@@ -204,6 +204,22 @@ def _split_among_reps(stores: list[dict[str, Any]], reps: list[Member]) -> dict[
     return {i: rep for rep, slice_index in zip(reps, best, strict=True) for i in slices[slice_index]}
 
 
+def _balance_beats(fields: list[dict[str, Any]]) -> None:
+    """Spread each rep's once-a-week and fortnightly stores over the working days, as a territory manager sets up
+    a beat, so every rep has stores due every working day (the random weekdays left some days empty)."""
+    by_rep: dict[Any, list[dict[str, Any]]] = {}
+    for values in fields:
+        frequency = values["visit_frequency"]
+        if frequency["kind"] == "weekly" and len(frequency["weekdays"]) == 1:
+            by_rep.setdefault(values.get("assigned_rep_id"), []).append(values)
+    for own in by_rep.values():
+        own.sort(key=lambda v: (v["visit_frequency"]["every_weeks"], v["lat"], v["lng"]))
+        for index, values in enumerate(own):
+            open_days = [d for d in WORKING_DAYS if d in (values["opening_hours"] or {d: []})]
+            days = WORKING_DAYS[index % len(WORKING_DAYS) :] + WORKING_DAYS[: index % len(WORKING_DAYS)]
+            values["visit_frequency"]["weekdays"] = [next((d for d in days if d in open_days), days[0])]
+
+
 def plan_stores(rng: random.Random, places: Places, team: Team, territory_ids: dict[str, uuid.UUID]) -> list[DemoStore]:
     """The demo stores, each inside its territory and assigned to one of that territory's reps."""
     mix = [(channel, chain) for channel, chain, count in STORE_MIX for _ in range(count)]
@@ -220,6 +236,7 @@ def plan_stores(rng: random.Random, places: Places, team: Team, territory_ids: d
         for position, rep in owners.items():
             fields[members[position]]["assigned_rep_id"] = rep.user_id
             fields[members[position]]["territory_id"] = territory_ids[key]
+    _balance_beats(fields)
     stores = []
     for number, values in enumerate(fields, start=1):
         data = msgspec.convert({"code": f"SH-{number:04d}", **values}, StoreCreate)

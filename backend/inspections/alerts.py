@@ -29,7 +29,7 @@ from backend.visits.notices import Notice, languages
 from backend.visits.notices import reconcile as reconcile_notices
 from backend.visits.tables import Visit
 
-# An inspection older than this raises no reminders or alerts (made offline days ago and synced late, or history).
+# An inspection that reached the server longer ago than this raises no new reminders or alerts (history).
 STALE_AFTER = dt.timedelta(days=3)
 
 TEXTS = {
@@ -65,14 +65,14 @@ async def reconcile(
     results: dict[uuid.UUID, scores.Result],
     touched: dict[uuid.UUID, set[uuid.UUID]],
 ) -> None:
-    """Make the reminders and alerts of these inspections match what their items show now. Inspections made more
-    than STALE_AFTER ago are left alone: their follow-ups would be late (the reports still show the shortage)."""
+    """Make the reminders and alerts of these inspections match what their items show now. Inspections that
+    reached the server more than STALE_AFTER ago are left alone: a late correction raises no new follow-ups (the
+    reports still show the shortage). Arrival is the server's time, so a phone cannot backdate its way out."""
     out: dict[uuid.UUID, list[uuid.UUID]] = {}
     candidates: set[uuid.UUID] = set()
     oldest = utcnow() - STALE_AFTER
     for inspection_id, result in results.items():
-        started = inspections[inspection_id]["started_at"]
-        if started is not None and started < oldest:
+        if inspections[inspection_id]["created_at"] < oldest:
             continue
         absent = {i["product_id"] for i in items[inspection_id] if not i["present"]}
         out[inspection_id] = sorted(p for p in absent if result.items[str(p)].must_stock)
@@ -88,6 +88,17 @@ async def reconcile(
         for w in wanted.values()
     ]
     await reconcile_notices(org_id, notices, candidates)
+
+
+async def withdraw(org_id: uuid.UUID, products: dict[uuid.UUID, set[uuid.UUID]]) -> None:
+    """The follow-ups of deleted inspections (and these of their products) that were not sent yet are withdrawn."""
+    candidates = {
+        derive(inspection, product)
+        for inspection, known in products.items()
+        for product in known
+        for derive in (ids.out_of_stock_reminder_id, ids.out_of_stock_alert_id)
+    }
+    await reconcile_notices(org_id, [], candidates)
 
 
 async def _wanted(

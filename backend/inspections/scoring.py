@@ -48,11 +48,20 @@ async def score_inspections(
     inspections = {
         r["id"]: r
         for r in await Inspection.select(
-            Inspection.id, Inspection.store_id, Inspection.rep_id, Inspection.visit_id, Inspection.started_at
+            Inspection.id,
+            Inspection.store_id,
+            Inspection.rep_id,
+            Inspection.visit_id,
+            Inspection.started_at,
+            Inspection.created_at,
         )
         .where((Inspection.org_id == org_id) & Inspection.id.is_in(ids))
         .run()
     }
+    gone = [i for i in ids if i not in inspections]
+    if gone:  # deleted: their follow-ups go too (unless sent or dismissed)
+        named = await _products_of(org_id, changed_items)
+        await alerts.withdraw(org_id, {i: named.get(i, set()) for i in gone})
     if not inspections:
         return
     items: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)

@@ -194,8 +194,14 @@ async def deliver(settings: Settings, sender: PushSender, ids: list[Any]) -> int
         return outcome.status in DONE
 
     async with committer:
-        results = await asyncio.gather(*(one(r) for r in rows))
-    return sum(results)
+        # Every send runs to its end (and its commit) even when another's commit failed.
+        results = await asyncio.gather(*(one(r) for r in rows), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        log.error(
+            "%d push answers could not be recorded (sent again when their lease ends): %s", len(failed), failed[0]
+        )
+    return sum(1 for r in results if r is True)
 
 
 class Committer:
@@ -297,13 +303,15 @@ async def run_push(settings: Settings, budget_s: float = 20.0) -> int:
     """The worker's job: fan out and deliver until nothing is due or the time budget is spent. Returns the
     number of messages a push service accepted."""
     started = time.monotonic()
-    lease = dt.timedelta(seconds=max(60.0, 3 * settings.push_timeout_s))
+    # One wave of sends per claim (as many as may be in flight), so each starts at once and ends, answer
+    # committed, well within its lease; a lease that ran out would let another worker send it too.
+    lease = dt.timedelta(seconds=max(60.0, 4 * settings.push_timeout_s))
     sent = 0
     sender: PushSender | None = None
     try:
         while time.monotonic() - started < budget_s:
             taken = await fan_out(utcnow())
-            ids = await claim(utcnow(), lease, settings.push_concurrency * 4)
+            ids = await claim(utcnow(), lease, settings.push_concurrency)
             if ids:
                 if sender is None:
                     sender = await PushSender(settings).__aenter__()

@@ -29,11 +29,26 @@ DEFAULT_HOSTS = (
 )
 
 
+# Global by Python's table, but able to reach this host or the local network (IPv4-compatible, NAT64, 6to4).
+_TUNNELS = tuple(ipaddress.ip_network(n) for n in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16"))
+
+
+def is_public(text: str) -> bool:
+    """Whether an address may be connected to: global, and not a way back into private space."""
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public(str(address.ipv4_mapped))
+        if any(address in net for net in _TUNNELS):
+            return False
+    return address.is_global
+
+
 def _allowed(host: str, port: int | None, patterns: list[str]) -> bool:
     """Whether host:port matches one of `patterns` ("host", "host:port", "*.domain"; no port means 443)."""
     for pattern in patterns:
         name, colon, wanted = pattern.strip().lower().partition(":")
-        if (int(wanted) if colon and wanted.isdigit() else 443) != (port or 443):
+        if (int(wanted) if colon and wanted.isdigit() else 443) != (443 if port is None else port):
             continue
         if host == name or (name.startswith("*.") and host.endswith(name[1:])):
             return True
@@ -59,10 +74,10 @@ def endpoint_problem(endpoint: str, settings: Settings) -> str | None:
     if not _allowed(host, port, [*DEFAULT_HOSTS, *settings.push_extra_hosts]):
         return f"{host} is not a known push service"
     try:
-        address = ipaddress.ip_address(host)
+        ipaddress.ip_address(host)
     except ValueError:
-        return None
-    if not address.is_global and not settings.push_allow_private:
+        return None  # a name: its addresses are checked when the worker connects
+    if not is_public(host) and not settings.push_allow_private:
         return f"{host} is not a public address"
     return None
 
@@ -82,7 +97,7 @@ class PublicResolver(AbstractResolver):
         found = await self._inner.resolve(host, port, family)
         if self._allow_private:
             return found
-        public = [r for r in found if ipaddress.ip_address(r["host"]).is_global]
+        public = [r for r in found if is_public(r["host"])]
         if not public:
             raise OSError(f"{host} resolves only to non-public addresses")
         return public

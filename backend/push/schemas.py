@@ -34,7 +34,9 @@ class SubscriptionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     endpoint: Endpoint
     keys: SubscriptionKeys
     # Milliseconds since the epoch, or null (most push services); named as the browser names it.
-    expiration_time: Annotated[int, Meta(ge=0)] | None = msgspec.field(default=None, name="expirationTime")
+    expiration_time: Annotated[int, Meta(ge=0, le=32_503_680_000_000)] | None = msgspec.field(
+        default=None, name="expirationTime"
+    )
     user_agent: Annotated[str, Meta(max_length=300)] = ""
 
 

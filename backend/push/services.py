@@ -40,22 +40,33 @@ async def subscribe(principal: Principal, data: schemas.SubscriptionCreate, sett
     }
     async with write_transaction():
         known = (
-            await PushSubscription.select(PushSubscription.id)
+            await PushSubscription.select(PushSubscription.id, PushSubscription.user_id)
             .where(PushSubscription.endpoint == data.endpoint)
             .first()
             .run()
         )
+        if known and known["user_id"] != principal.user_id:
+            # Another user of this browser: their queued messages must not reach the new owner (they cascade away).
+            await PushSubscription.delete().where(PushSubscription.id == known["id"]).run()
+            known = None
         if known:
             await (
                 PushSubscription.update({getattr(PushSubscription, k): v for k, v in values.items()})
                 .where(PushSubscription.id == known["id"])
                 .run()
             )
-            subscription_id = known["id"]
         else:
-            subscription_id = new_id()
-            await PushSubscription.insert(PushSubscription(id=subscription_id, endpoint=data.endpoint, **values)).run()
-    found = await _mine(principal).where(PushSubscription.id == subscription_id).first().run()
+            # Two registrations of one new endpoint at once: the second updates the first's row.
+            await (
+                PushSubscription.insert(PushSubscription(id=new_id(), endpoint=data.endpoint, **values))
+                .on_conflict(
+                    target=PushSubscription.endpoint,
+                    action="DO UPDATE",
+                    values=[getattr(PushSubscription, k) for k in values],
+                )
+                .run()
+            )
+    found = await _mine(principal).where(PushSubscription.endpoint == data.endpoint).first().run()
     return msgspec.convert(found, schemas.Subscription, strict=False)
 
 

@@ -15,20 +15,23 @@ import msgspec
 
 from backend.auth.principal import Principal
 from backend.fields import day_problem
-from backend.inspections.tables import Inspection, InspectionItem
-from backend.sync_api import versions
+from backend.sync_api import projection, versions
 from backend.sync_api.registry import TABLES, SyncedTable
 from backend.sync_api.scope import scope_of
-from backend.visits.tables import Photo
 from sync import messages as m
 from sync.changes import CAUSAL_LENGTH, Change, canonical, is_alive, valid_causal_length
 from sync.store import Rejection
+
+# Tables where the server derives ids of its own rows as UUIDv5 (backend/visits/notices.py): a client's new row
+# must not take one, or it would stand in for the server's alert.
+SERVER_DERIVED_IDS = frozenset({"reminder"})
 
 
 class SyncPolicy:
     def __init__(self, principal: Principal, reader: versions.Reader | None = None) -> None:
         self.principal = principal
         self.reader = reader or versions.Reader(principal.org_id)
+        self._taken: set[tuple[str, str]] = set()
 
     async def review(self, changes: Sequence[Change]) -> list[Rejection | None]:
         verdicts: list[Rejection | None] = [self._static(c) for c in changes]
@@ -43,12 +46,13 @@ class SyncPolicy:
             if verdict is None:
                 incoming[(change.table, change.row)][change.column] = change
         references = await self._reference_checker(changes, verdicts, incoming)
+        self._taken = await self._ids_of_other_tenants(incoming, stored)
         for index, change in enumerate(changes):
             if verdicts[index] is None:
                 verdicts[index] = await self._dynamic(
                     change, stored[change.table].get(change.row), incoming, references
                 )
-        return _whole_new_rows(changes, verdicts, stored)
+        return _without_orphans(changes, _whole_new_rows(changes, verdicts, stored), stored)
 
     def _static(self, change: Change) -> Rejection | None:
         table = TABLES.get(change.table)
@@ -109,6 +113,12 @@ class SyncPolicy:
             missing = sorted(table.required - set(brought))
             if missing:
                 return Rejection(m.INCOMPLETE_ROW, f"a new {change.table} needs {', '.join(missing)}", missing[0])
+            if (change.table, change.row) in self._taken:
+                return Rejection(m.NOT_ALLOWED, f"{change.table} id {change.row} is taken; make a new one", "row")
+            if change.table in SERVER_DERIVED_IDS and uuid.UUID(change.row).version == 5:
+                return Rejection(
+                    m.INVALID_VALUE, f"{change.table} ids of version 5 are the server's; use a random id", "row"
+                )
             if table.derived_id is not None and change.column == CAUSAL_LENGTH:
                 try:
                     expected = table.derived_id({k: c.value for k, c in brought.items()})
@@ -132,6 +142,10 @@ class SyncPolicy:
             blocker = await self._delete_blocker(table, change.row, incoming)
             if blocker:
                 return Rejection(m.NOT_ALLOWED, blocker, CAUSAL_LENGTH)
+        if change.column == CAUSAL_LENGTH and is_alive(change.value) and stored:
+            gone = await self._dead_reference(table, change.row, stored, incoming)
+            if gone:
+                return Rejection(m.NO_SUCH_ROW, gone, CAUSAL_LENGTH)
         return None
 
     async def _reference_checker(
@@ -200,22 +214,77 @@ class SyncPolicy:
     async def _delete_blocker(
         self, table: SyncedTable, row: str, incoming: dict[tuple[str, str], dict[str, Change]]
     ) -> str | None:
-        try:
-            row_id = uuid.UUID(row)
-        except ValueError:
-            return None
-        if table.name == "visit":
-            if await Inspection.exists().where(Inspection.visit_id == row_id).run():
-                return "this visit has an inspection; delete the inspection first"
-            if await Photo.exists().where(Photo.visit_id == row_id).run():
-                return "this visit has photos; delete them first"
-        if table.name == "inspection":
-            items = await InspectionItem.select(InspectionItem.id).where(InspectionItem.inspection_id == row_id).run()
-            for item in items:
-                deleted = incoming.get(("inspection_item", str(item["id"])), {}).get(CAUSAL_LENGTH)
-                if deleted is None or is_alive(deleted.value):
-                    return "this inspection has items; delete them first (in the same push is fine)"
+        """Why `row` cannot be deleted: a row that needs it (an item its inspection, a photo its visit) stays alive
+        after this push, in the replicated state or created by this push."""
+        for dependent in TABLES.values():
+            for column, target in dependent.references.items():
+                if target != table.name or column not in dependent.required:
+                    continue
+                naming = set(await projection.rows_naming(self.principal.org_id, dependent.name, column, {row}))
+                naming |= {
+                    other
+                    for (name, other), fields in incoming.items()
+                    if name == dependent.name and column in fields and str(fields[column].value) == row
+                }
+                stored = await self.reader.rows(dependent.name, naming)
+                for other in naming:
+                    known = versions.causal_length(stored.get(other, {})) or 0
+                    brought = incoming.get((dependent.name, other), {}).get(CAUSAL_LENGTH)
+                    length = max(known, int(brought.value) if brought and valid_causal_length(brought.value) else 0)
+                    if length and is_alive(length):
+                        return (
+                            f"this {table.name} still has {dependent.name} {other}; delete that first "
+                            "(in the same push is fine)"
+                        )
         return None
+
+    async def _dead_reference(
+        self,
+        table: SyncedTable,
+        row: str,
+        stored: dict[str, versions.Stored],
+        incoming: dict[tuple[str, str], dict[str, Change]],
+    ) -> str | None:
+        """Why a deleted row cannot come back: a row it needs (its visit, its inspection) is deleted."""
+        brought = incoming.get((table.name, row), {})
+        for column, target in table.references.items():
+            if column not in table.required:
+                continue
+            value = (
+                brought[column].value
+                if column in brought
+                else (stored[column].change.value if column in stored else None)
+            )
+            if value is None:
+                continue
+            fields = (await self.reader.rows(target, [str(value)])).get(str(value), {})
+            length = versions.causal_length(fields) or 0
+            other = incoming.get((target, str(value)), {}).get(CAUSAL_LENGTH)
+            if other is not None and valid_causal_length(other.value):
+                length = max(length, int(other.value))
+            if not is_alive(length):
+                return f"its {target} {value} is deleted; restore that first"
+        return None
+
+    async def _ids_of_other_tenants(
+        self,
+        incoming: dict[tuple[str, str], dict[str, Change]],
+        stored: dict[str, dict[str, dict[str, versions.Stored]]],
+    ) -> set[tuple[str, str]]:
+        """New rows whose id another organisation's domain table already holds (ids are global keys there)."""
+        taken: set[tuple[str, str]] = set()
+        wanted: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for name, row in incoming:
+            table = TABLES.get(name)
+            if table and table.source is not None and row not in stored.get(name, {}) and _is_uuid(row):
+                wanted[name].append(uuid.UUID(row))
+        for name, ids in wanted.items():
+            source = TABLES[name].source
+            assert source is not None
+            key = source._meta.primary_key
+            found = await source.select(key).where(key.is_in(ids) & (source.org_id != self.principal.org_id)).run()  # type: ignore[attr-defined]
+            taken |= {(name, str(r[key._meta.name])) for r in found}
+        return taken
 
 
 def _is_uuid(text: str) -> bool:
@@ -240,3 +309,49 @@ def _whole_new_rows(
         if verdict is not None and essential and new:
             blocked.setdefault((change.table, change.row), verdict)
     return [blocked.get((c.table, c.row)) if v is None else v for c, v in zip(changes, verdicts, strict=True)]
+
+
+def _without_orphans(
+    changes: Sequence[Change],
+    verdicts: list[Rejection | None],
+    stored: dict[str, dict[str, dict[str, versions.Stored]]],
+) -> list[Rejection | None]:
+    """A change that needs a row this push failed to create or restore is refused too (its domain row would name
+    nothing): a reference to it, or the creation or restoring of a row whose required reference names it. Repeated
+    until nothing more is refused."""
+    brought: dict[tuple[str, str], dict[str, object]] = defaultdict(dict)
+    for change in changes:
+        brought[(change.table, change.row)][change.column] = change.value
+    while True:
+        refused = {
+            (c.table, c.row)
+            for c, v in zip(changes, verdicts, strict=True)
+            if v is not None
+            and c.column == CAUSAL_LENGTH
+            and not is_alive(versions.causal_length(stored.get(c.table, {}).get(c.row, {})))
+        }
+        more = False
+        for index, change in enumerate(changes):
+            table = TABLES.get(change.table)
+            if verdicts[index] is not None or table is None:
+                continue
+            named: list[tuple[str, str]] = []
+            if change.column in table.references and change.value is not None:
+                named.append((table.references[change.column], str(change.value)))
+            if change.column == CAUSAL_LENGTH and valid_causal_length(change.value) and is_alive(change.value):
+                fields = stored.get(change.table, {}).get(change.row, {})
+                for column in table.required & set(table.references):
+                    value = brought[(change.table, change.row)].get(column)
+                    if value is None and column in fields:
+                        value = fields[column].change.value
+                    if value is not None:
+                        named.append((table.references[column], str(value)))
+            hit = next((n for n in named if n in refused), None)
+            if hit is not None:
+                verdicts[index] = Rejection(
+                    m.NO_SUCH_ROW, f"the {hit[0]} {hit[1]} it needs was refused in this push", change.column
+                )
+                more = True
+        verdicts = _whole_new_rows(changes, verdicts, stored)
+        if not more:
+            return verdicts

@@ -31,18 +31,18 @@ async def project(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) ->
         for dependent in TABLES.values():
             for column, target in dependent.references.items():
                 if target == table.name and dependent.projected:
-                    naming = await _rows_naming(org_id, dependent.name, column, appeared)
+                    naming = await rows_naming(org_id, dependent.name, column, appeared)
                     if naming:
                         await _project_rows(org_id, dependent, naming)
 
 
-async def remove(table: SyncedTable, rows: Iterable[str]) -> None:
+async def remove(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) -> None:
     """Delete these rows (dead in the replicated state) from their domain table."""
     domain = table.source
     assert domain is not None
     key = domain._meta.primary_key._meta.db_column_name
-    deletes = [(uuid.UUID(row),) for row in sorted(set(rows))]
-    await db.executemany(f'DELETE FROM "{domain._meta.tablename}" WHERE "{key}" = {{}}', deletes)
+    deletes = [(uuid.UUID(row), org_id) for row in sorted(set(rows))]
+    await db.executemany(f'DELETE FROM "{domain._meta.tablename}" WHERE "{key}" = {{}} AND org_id = {{}}', deletes)
 
 
 async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[str]) -> set[str]:
@@ -55,14 +55,16 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
     present = (
         {
             r["id"]
-            for r in await domain.select(domain._meta.primary_key).where(domain._meta.primary_key.is_in(ids)).run()
+            for r in await domain.select(domain._meta.primary_key)
+            .where(domain._meta.primary_key.is_in(ids) & (domain.org_id == org_id))  # type: ignore[attr-defined]
+            .run()
         }
         if ids
         else set()
     )
     appeared: set[str] = set()
     inserts = []
-    deletes: list[tuple[uuid.UUID]] = []
+    deletes: list[tuple[uuid.UUID, uuid.UUID]] = []
     updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
     existing = await _existing_references(table, stored)
     for row, fields in stored.items():
@@ -70,7 +72,7 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
         exists = row_id in present
         if not is_alive(versions.causal_length(fields)):
             if exists:
-                deletes.append((row_id,))
+                deletes.append((row_id, org_id))
             continue
         if not table.required <= set(fields):
             continue  # not complete yet (its fields may still be on their way)
@@ -84,17 +86,20 @@ async def _project_rows(org_id: uuid.UUID, table: SyncedTable, rows: Iterable[st
             values[name] = msgspec.json.encode(value).decode() if name in json_columns else value
         if exists:
             names = tuple(sorted(values))
-            updates[names].append((*(values[n] for n in names), row_id))
+            updates[names].append((*(values[n] for n in names), row_id, org_id))
         else:
             given = {"id": row_id, "org_id": org_id, **values}
             inserts.append(tuple(given[n] if n in given else _default(c) for n, c in columns.items()))
             appeared.add(row)
     # Batched, one statement per set of columns (Piccolo's per-row update costs more than the database here).
     tablename, key = domain._meta.tablename, domain._meta.primary_key._meta.db_column_name
-    await db.executemany(f'DELETE FROM "{tablename}" WHERE "{key}" = {{}}', deletes)
+    # Always within the organisation: another tenant may hold a row with the same id.
+    await db.executemany(f'DELETE FROM "{tablename}" WHERE "{key}" = {{}} AND org_id = {{}}', deletes)
     for changed, rows_values in updates.items():
         assignments = ", ".join(f'"{columns[n]._meta.db_column_name}" = {{}}' for n in changed)
-        await db.executemany(f'UPDATE "{tablename}" SET {assignments} WHERE "{key}" = {{}}', rows_values)
+        await db.executemany(
+            f'UPDATE "{tablename}" SET {assignments} WHERE "{key}" = {{}} AND org_id = {{}}', rows_values
+        )
     every = ", ".join(f'"{c._meta.db_column_name}"' for c in columns.values())
     await db.insert_rows(f'INSERT INTO "{tablename}" ({every})', inserts)
     return appeared
@@ -128,7 +133,7 @@ async def _existing_references(
     return found
 
 
-async def _rows_naming(org_id: uuid.UUID, table: str, column: str, targets: set[str]) -> list[str]:
+async def rows_naming(org_id: uuid.UUID, table: str, column: str, targets: set[str]) -> list[str]:
     values = [msgspec.json.encode(target).decode() for target in sorted(targets)]
     found = (
         await SyncField.select(SyncField.row_id)

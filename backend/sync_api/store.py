@@ -73,7 +73,9 @@ class DatabaseStore:
         projected = [(name, table) for name, table in TABLES.items() if table.projected and touched.get(name)]
         # Deleted rows leave their domain tables first, the rows that name others first (items before inspection).
         for name, table in reversed(projected):
-            await projection.remove(table, {w.change.row for w in writes if w.change.table == name and not w.alive})
+            await projection.remove(
+                org_id, table, {w.change.row for w in writes if w.change.table == name and not w.alive}
+            )
         # In the registry's order, so a row is projected after the rows it names (a visit before its reminder).
         for name, table in projected:
             await projection.project(org_id, table, touched[name])

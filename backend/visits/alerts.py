@@ -14,7 +14,7 @@ from backend.stores.tables import Store
 from backend.tables_base import utcnow
 from backend.visits.notices import Notice, languages, reconcile, supervisors
 
-# A visit judged again this long after its check-in raises no alert (history, or a phone offline for days).
+# A visit judged again this long after the server first saw its check-in raises no new alert (history).
 STALE_AFTER = dt.timedelta(days=3)
 
 TEXTS = {
@@ -34,7 +34,7 @@ class Judged:
     visit_id: uuid.UUID
     rep_id: uuid.UUID
     store_id: uuid.UUID
-    check_in_at: dt.datetime | None
+    received_at: dt.datetime | None  # when the server first saw the check-in (its own clock)
     flags: list[dict[str, str]]
 
 
@@ -54,7 +54,7 @@ async def _store_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
 
 async def alert_flagged(org_id: uuid.UUID, judged: list[Judged]) -> None:
     """An alert for the rep's supervisor for each recent visit with flags; withdrawn when the flags clear."""
-    recent = [v for v in judged if v.check_in_at is not None and v.check_in_at > utcnow() - STALE_AFTER]
+    recent = [v for v in judged if v.received_at is not None and v.received_at > utcnow() - STALE_AFTER]
     if not recent:
         return
     bosses = await supervisors(org_id, {v.rep_id for v in recent})

@@ -155,6 +155,7 @@ async def _judge(
     now = utcnow()
     updates: list[tuple[uuid.UUID, dict[str, Any]]] = []
     flags: dict[uuid.UUID, list[dict[str, str]]] = {}
+    arrivals: dict[uuid.UUID, dt.datetime | None] = {}
     fence_rules = FenceRules(tolerance_m=rules.fence_tolerance_m, max_accuracy_m=rules.max_accuracy_m)
     for visit_id, row in judged.items():
         check_in, check_out = _positions(row)
@@ -185,6 +186,7 @@ async def _judge(
         if received is None and check_in is not None and str(visit_id) in newly_arrived:
             received = now
         result["received_at"] = received
+        arrivals[visit_id] = received
         stamp = stamps.get(str(visit_id), {}).get("check_in_at")
         store = stores.get(row["store_id"], {})
         facts = VisitFacts(
@@ -221,7 +223,7 @@ async def _judge(
     await alert_flagged(
         org_id,
         [
-            Judged(visit_id, row["rep_id"], row["store_id"], row["check_in_at"], flags[visit_id])
+            Judged(visit_id, row["rep_id"], row["store_id"], arrivals[visit_id], flags[visit_id])
             for visit_id, row in judged.items()
         ],
     )

@@ -65,14 +65,17 @@ async def reconcile(org_id: uuid.UUID, wanted: Iterable[Notice], considered: Ite
                 for n in new
             )
         ).run()
-    for rows, status in ((revive, "pending"), (withdraw, "withdrawn")):
+    changed = [n.id for n in new]
+    # Only from the state read: a reminder the worker marked sent meanwhile stays sent.
+    for rows, status, before in ((revive, "pending", "withdrawn"), (withdraw, "withdrawn", "pending")):
         if rows:
-            await (
-                Reminder.update({Reminder.status: status, Reminder.updated_at: now})
-                .where(Reminder.id.is_in(rows))
+            done = (
+                await Reminder.update({Reminder.status: status, Reminder.updated_at: now})
+                .where(Reminder.id.is_in(rows) & (Reminder.status == before))
+                .returning(Reminder.id)
                 .run()
             )
-    changed = [n.id for n in new] + revive + withdraw
+            changed += [r["id"] for r in done]
     if changed:
         await record_domain(org_id, "reminder", changed)
     return len(changed)

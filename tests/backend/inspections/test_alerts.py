@@ -197,13 +197,59 @@ async def test_no_reminders_for_an_inspection_with_everything_in_stock(world, cl
     assert msgspec.to_builtins(InspectionRules())["alert_min_out_of_stock"] == 1
 
 
-async def test_an_inspection_synced_days_late_raises_no_follow_ups(world, client):
+async def test_an_inspection_made_offline_days_ago_still_raises_its_follow_ups(world, client):
     t = world.own
     tea = await product(t)
     phone = Device(client, t.tokens["rep"])
-    _, inspection = start_inspection(phone, t, at=utcnow() - dt.timedelta(days=4))
+    _, inspection = start_inspection(phone, t, at=utcnow() - dt.timedelta(days=4))  # it reaches the server now
+    audit(phone, inspection, tea, present=False)
+    await phone.sync()
+    assert sorted(r["kind"] for r in await reminders_of(inspection, tea)) == ["alert", "reminder"]
+
+
+async def test_a_correction_long_after_arrival_raises_nothing_new(world, client):
+    t = world.own
+    tea = await product(t)
+    phone = Device(client, t.tokens["rep"])
+    _, inspection = start_inspection(phone, t)
+    audit(phone, inspection, tea, present=True)
+    await phone.sync()
+    # The inspection reached the server four days ago (history), and is edited now.
+    await (
+        Inspection.update({Inspection.created_at: utcnow() - dt.timedelta(days=4)})
+        .where(Inspection.id == uuid.UUID(inspection))
+        .run()
+    )
     audit(phone, inspection, tea, present=False)
     await phone.sync()
     assert await reminders_of(inspection, tea) == []
     row = await Inspection.select(Inspection.oos_rate).where(Inspection.id == uuid.UUID(inspection)).first().run()
     assert row["oos_rate"] == 1.0  # still scored, and in the reports
+
+
+async def test_a_rep_cannot_take_the_id_of_the_supervisors_alert(world, client):
+    t = world.own
+    tea = await product(t)
+    phone = Device(client, t.tokens["rep"])
+    _, inspection = start_inspection(phone, t)
+    audit(phone, inspection, tea, present=False)
+    forged = str(out_of_stock_alert_id(uuid.UUID(inspection), uuid.UUID(tea)))
+    phone.edit("reminder", forged, _cl=1, text="nothing to see", due_at="2026-11-23T00:00:00Z", status="dismissed")
+    await phone.sync()
+    assert {(c.row, r.code) for c, r in phone.rejected} == {(forged, "sync.invalid_value")}
+    alert = await Reminder.select().where(Reminder.id == uuid.UUID(forged)).first().run()
+    assert alert["user_id"] == t.users["supervisor"] and alert["status"] == "pending"
+
+
+async def test_deleting_an_inspection_withdraws_its_follow_ups(world, client):
+    t = world.own
+    tea = await product(t)
+    phone = Device(client, t.tokens["rep"])
+    _, inspection = start_inspection(phone, t)
+    row = audit(phone, inspection, tea, present=False)
+    await phone.sync()
+    phone.delete("inspection_item", row)
+    phone.delete("inspection", inspection)
+    await phone.sync()
+    assert not phone.rejected, phone.rejected
+    assert {r["status"] for r in await reminders_of(inspection, tea)} == {"withdrawn"}

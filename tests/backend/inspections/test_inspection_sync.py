@@ -9,7 +9,9 @@ import pytest
 from backend.inspections.ids import item_id
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.sync_api.tables import SyncField
+from backend.tables_base import utcnow
 from tests.backend.inspections.factories import audit, product, start_inspection
+from tests.backend.visits.test_judging import STORE_LAT, STORE_LNG, check_in
 from tests.sync_device import Device
 
 
@@ -195,3 +197,73 @@ async def test_a_supervisor_cannot_write_inspections_and_a_rep_cannot_add_to_ano
     assert {r.code for _, r in boss.rejected} == {"sync.not_allowed"}
     assert {r.code for _, r in other.rejected} == {"sync.no_such_row"}
     assert await item_rows(inspection) == {}
+
+
+async def push(phone: Device) -> list[tuple[str, str, str | None]]:
+    """Send the outbox as one push; (table, column, code) of each change, code None when accepted."""
+    answer = await phone.request(list(phone.outbox))
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    return [(c.table, c.column, r.get("code")) for c, r in zip(phone.outbox, results, strict=True)]
+
+
+async def test_deleting_an_inspection_while_adding_an_item_to_it_keeps_both(world, client):
+    t = world.own
+    tea = await product(t)
+    phone = Device(client, t.tokens["rep"])
+    _, inspection = start_inspection(phone, t)
+    await phone.sync()
+    audit(phone, inspection, tea, present=True)
+    phone.delete("inspection", inspection)
+    assert ("inspection", "_cl", "sync.not_allowed") in await push(phone)
+    assert await Inspection.exists().where(Inspection.id == uuid.UUID(inspection)).run()
+
+
+async def test_a_stale_item_deletion_does_not_let_its_inspection_go(world, client):
+    t = world.own
+    tea = await product(t)
+    phone, other = Device(client, t.tokens["rep"]), Device(client, t.tokens["rep"])
+    _, inspection = start_inspection(phone, t)
+    row = audit(phone, inspection, tea, present=True)
+    await phone.sync()
+    await other.sync()
+    other.delete("inspection_item", row)
+    other.edit("inspection_item", row, _cl=3)  # deleted and restored on the other phone: causal length 3
+    await other.sync()
+    phone.delete("inspection_item", row)  # 2: loses to 3
+    phone.delete("inspection", inspection)
+    assert ("inspection", "_cl", "sync.not_allowed") in await push(phone)
+    assert set(await item_rows(inspection)) == {tea}
+
+
+async def test_nothing_comes_back_without_the_row_it_needs(world, client):
+    t = world.own
+    tea = await product(t)
+    phone = Device(client, t.tokens["rep"])
+    visit, inspection = start_inspection(phone, t)
+    row = audit(phone, inspection, tea, present=True)
+    await phone.sync()
+    phone.delete("inspection_item", row)
+    phone.delete("inspection", inspection)
+    phone.delete("visit", visit)
+    await phone.sync()
+    assert not phone.rejected, phone.rejected
+    phone.outbox.clear()
+    phone.edit("inspection_item", row, _cl=3)
+    phone.edit("inspection", inspection, _cl=3)
+    assert await push(phone) == [
+        ("inspection_item", "_cl", "sync.no_such_row"),
+        ("inspection", "_cl", "sync.no_such_row"),
+    ]
+
+
+async def test_an_item_of_a_refused_new_inspection_is_refused_too(world, client):
+    t = world.own
+    tea = await product(t)
+    phone = Device(client, t.tokens["rep"])
+    visit = phone.create("visit", **check_in(t.ids["store"], utcnow(), STORE_LAT, STORE_LNG))
+    inspection = phone.create("inspection", visit_id=visit, store_id=str(t.ids["store"]))  # no started_at
+    audit(phone, inspection, tea, present=True)
+    codes = {(table, code) for table, _, code in await push(phone)}
+    assert ("inspection", "sync.incomplete_row") in codes and ("inspection_item", "sync.no_such_row") in codes
+    assert ("inspection_item", None) not in codes

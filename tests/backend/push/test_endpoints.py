@@ -7,7 +7,7 @@ import uuid
 import msgspec
 import pytest
 
-from backend.push.endpoints import PublicResolver, endpoint_problem
+from backend.push.endpoints import PublicResolver, endpoint_problem, is_public
 from backend.push.payload import MAX_PLAINTEXT, message, topic
 from backend.settings import Settings
 from backend.tables_base import utcnow
@@ -50,6 +50,22 @@ def test_the_major_push_services_are_allowed(endpoint: str) -> None:
 def test_other_endpoints_are_refused(endpoint: str, problem: str) -> None:
     found = endpoint_problem(endpoint, PLAIN)
     assert found is not None and problem in found
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::1", "::ffff:127.0.0.1", "::127.0.0.1",
+                "64:ff9b::7f00:1", "2002:7f00:1::", "fe80::1", "0.0.0.0"],
+)  # fmt: skip
+def test_addresses_that_lead_back_inside_are_not_public(address: str) -> None:
+    assert not is_public(address)
+    listed = Settings(push_extra_hosts=[address if ":" not in address else "unused.example"])
+    if ":" not in address:
+        assert "not a public address" in (endpoint_problem(f"https://{address}/x", listed) or "")
+
+
+def test_public_addresses_are() -> None:
+    assert is_public("142.250.74.10") and is_public("2a00:1450:4001:82b::200a")
+    assert "not a known push service" in (endpoint_problem("https://fcm.googleapis.com:0/x", PLAIN) or "")
 
 
 def test_an_operator_may_add_hosts_and_private_addresses_need_a_second_yes() -> None:

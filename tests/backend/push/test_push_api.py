@@ -47,10 +47,11 @@ async def test_a_device_subscribes_once_per_endpoint_and_moves_to_whoever_regist
     second = await client.post("/api/v1/push/subscriptions", json=browser_subscription(), headers=t.auth("rep"))
     mine = await client.get("/api/v1/push/subscriptions", headers=t.auth("rep"))
     assert {s["id"] for s in mine.json()} >= {answer.json()["id"], second.json()["id"]}
-    # The same browser, now signed in as rep2: the subscription follows.
-    await client.post("/api/v1/push/subscriptions", json=sub, headers=t.auth("rep2"))
+    # The same browser, now signed in as rep2: the subscription follows, as a new device (what was queued for
+    # the rep is not sent to rep2).
+    moved = await client.post("/api/v1/push/subscriptions", json=sub, headers=t.auth("rep2"))
     row = await PushSubscription.select().where(PushSubscription.endpoint == sub["endpoint"]).first().run()
-    assert row["user_id"] == t.users["rep2"]
+    assert row["user_id"] == t.users["rep2"] and moved.json()["id"] != answer.json()["id"]
     assert sub["endpoint"] not in {
         s["endpoint"] for s in (await client.get("/api/v1/push/subscriptions", headers=t.auth("rep"))).json()
     }
@@ -70,6 +71,9 @@ async def test_bad_subscriptions_are_refused_naming_the_field(world, client):
         answer = await client.post("/api/v1/push/subscriptions", json=body, headers=t.auth("rep"))
         assert answer.status_code == 400, answer.text
         assert field in answer.text
+    far = {**browser_subscription(), "expirationTime": 10**18}
+    answer = await client.post("/api/v1/push/subscriptions", json=far, headers=t.auth("rep"))
+    assert answer.status_code == 400 and "expirationTime" in answer.text
     plain_http = browser_subscription("http://fcm.googleapis.com/fcm/send/x")
     answer = await client.post("/api/v1/push/subscriptions", json=plain_http, headers=t.auth("rep"))
     assert answer.status_code == 400 and answer.json()["code"] == "push.endpoint_refused"
