@@ -343,3 +343,19 @@ async def test_a_replica_ahead_of_a_restored_server_must_refetch_and_its_outbox_
     again = await phone.request(outbox)
     assert {r["status"] for r in again.json()["results"]} == {"accepted"}
     assert await Visit.count().where(Visit.id == uuid.UUID(visit)).run() == 1
+
+
+async def test_a_row_id_another_organisation_holds_cannot_be_taken(world, client):
+    """Ids are global keys of the domain tables: taking another tenant's would update or delete its row."""
+    theirs = Device(client, world.other.tokens["rep"])
+    visit = theirs.create("visit", store_id=str(world.other.ids["store"]), state="checked_in", notes="theirs")
+    await theirs.sync()
+    mine = Device(client, world.own.tokens["rep"])
+    mine.edit("visit", visit, _cl=1, store_id=str(world.own.ids["store"]), state="checked_in", notes="mine")
+    await mine.sync()
+    assert {(c.column, r.code) for c, r in mine.rejected} >= {("_cl", m.NOT_ALLOWED)}
+    mine.rejected.clear()
+    mine.delete("visit", visit)
+    await mine.sync()
+    row = await Visit.select(Visit.org_id, Visit.notes).where(Visit.id == uuid.UUID(visit)).first().run()
+    assert row == {"org_id": world.other.org_id, "notes": "theirs"}
