@@ -28,20 +28,25 @@ from backend.sync_api.record import record_rows
 from sync.changes import canonical
 
 
-async def inspections_of_items(org_id: uuid.UUID, item_rows: Iterable[str]) -> dict[str, str]:
-    """item row -> its inspection, from the replicated state (a deleted item is gone from the domain table)."""
-    stored = await versions.read_rows(org_id, "inspection_item", list(set(item_rows)))
-    return {
-        row: str(fields["inspection_id"].change.value) for row, fields in stored.items() if "inspection_id" in fields
-    }
+async def touched_items(org_id: uuid.UUID, item_rows: Iterable[str]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """inspection -> the products of these item rows, read once from the replicated state (a deleted item is gone
+    from the domain table, its versions stay)."""
+    found: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for fields in (await versions.read_rows(org_id, "inspection_item", list(set(item_rows)))).values():
+        if "inspection_id" in fields and "product_id" in fields:
+            inspection = uuid.UUID(str(fields["inspection_id"].change.value))
+            found[inspection].add(uuid.UUID(str(fields["product_id"].change.value)))
+    return found
 
 
 async def score_inspections(
-    org_id: uuid.UUID, inspection_ids: Iterable[str], changed_items: Iterable[str] = ()
+    org_id: uuid.UUID, inspection_ids: Iterable[str], touched: dict[uuid.UUID, set[uuid.UUID]] | None = None
 ) -> None:
     """Score these inspections and their items; then raise or withdraw their out-of-stock reminders and alerts.
 
-    `changed_items`: item rows this push touched (their product's alerts are reconsidered even when deleted)."""
+    `touched`: the products of the items a push changed, per inspection (`touched_items`): their alerts are
+    reconsidered even when the item was deleted."""
+    touched = touched or {}
     ids = [uuid.UUID(i) for i in set(inspection_ids)]
     if not ids:
         return
@@ -60,8 +65,7 @@ async def score_inspections(
     }
     gone = [i for i in ids if i not in inspections]
     if gone:  # deleted: their follow-ups go too (unless sent or dismissed)
-        named = await _products_of(org_id, changed_items)
-        await alerts.withdraw(org_id, {i: named.get(i, set()) for i in gone})
+        await alerts.withdraw(org_id, {i: touched.get(i, set()) for i in gone})
     if not inspections:
         return
     items: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
@@ -81,7 +85,7 @@ async def score_inspections(
         items[item["inspection_id"]].append(item)
     stores = await _stores(org_id, {r["store_id"] for r in inspections.values()})
     rules = await rules_for_stores(org_id, stores.values())
-    products = await _products(
+    products = await product_facts(
         org_id, {i["product_id"] for rows in items.values() for i in rows} | {uuid.UUID(r.product_id) for r in rules}
     )
     settings = await inspection_rules(org_id)
@@ -97,21 +101,7 @@ async def score_inspections(
             default_tolerance_pct=settings.default_price_tolerance_pct,
         )
     await _write(org_id, inspections, items, results)
-    touched = await _products_of(org_id, changed_items)
     await alerts.reconcile(org_id, settings, inspections, stores, items, results, touched)
-
-
-async def _products_of(org_id: uuid.UUID, item_rows: Iterable[str]) -> dict[uuid.UUID, set[uuid.UUID]]:
-    """inspection -> products of these item rows (deleted ones included), from the replicated state."""
-    found: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    rows = list(set(item_rows))
-    if not rows:
-        return found
-    for fields in (await versions.read_rows(org_id, "inspection_item", rows)).values():
-        if "inspection_id" in fields and "product_id" in fields:
-            inspection = uuid.UUID(str(fields["inspection_id"].change.value))
-            found[inspection].add(uuid.UUID(str(fields["product_id"].change.value)))
-    return found
 
 
 def _item(row: dict[str, Any]) -> scores.Item:
@@ -156,7 +146,7 @@ async def rules_for_stores(org_id: uuid.UUID, stores: Iterable[dict[str, Any]]) 
     ]
 
 
-async def _products(org_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[str, scores.ProductFacts]:
+async def product_facts(org_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[str, scores.ProductFacts]:
     if not ids:
         return {}
     rows = (

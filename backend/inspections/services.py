@@ -14,11 +14,10 @@ import msgspec
 from piccolo.custom_types import Combinable
 
 from backend.auth.principal import Principal
-from backend.catalog.tables import Product
 from backend.db import json_value
 from backend.errors import NotFound
 from backend.inspections import schemas, scores
-from backend.inspections.scoring import rules_for_stores
+from backend.inspections.scoring import product_facts, rules_for_stores
 from backend.inspections.tables import Inspection, InspectionItem
 from backend.orgs.tables import Organization
 from backend.orgs.teams import team_rep_ids
@@ -140,12 +139,9 @@ async def _not_audited(org_id: uuid.UUID, store_id: uuid.UUID, audited: set[uuid
     if store is None:
         return []
     rules = await rules_for_stores(org_id, [store])
-    products = {
-        str(r["id"]): scores.ProductFacts(own_brand=r["own_brand"], rrp_minor=r["rrp_minor"], active=r["active"])
-        for r in await Product.select(Product.id, Product.own_brand, Product.rrp_minor, Product.active)
-        .where(Product.id.is_in([uuid.UUID(r.product_id) for r in rules] or [uuid.uuid4()]))
-        .run()
-    }
+    if not rules:
+        return []
+    products = await product_facts(org_id, {uuid.UUID(r.product_id) for r in rules})
     facts = scores.StoreFacts(id=str(store_id), chain=store["chain"], channel=store["channel"])
     targets = scores.targets_for(facts, rules, products)
     return sorted(uuid.UUID(p) for p in targets if uuid.UUID(p) not in audited)

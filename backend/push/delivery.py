@@ -16,6 +16,7 @@ on PostgreSQL (`FOR UPDATE SKIP LOCKED`; SQLite has one writer at a time and one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -157,6 +158,7 @@ async def deliver(settings: Settings, sender: PushSender, ids: list[Any]) -> int
             PushDelivery.reminder_id.urgent.as_alias("urgent"),
             PushDelivery.reminder_id.store_id.as_alias("store_id"),
             PushDelivery.reminder_id.user_id.as_alias("user_id"),
+            PushDelivery.reminder_id.status.as_alias("reminder_status"),
             PushDelivery.subscription_id.endpoint.as_alias("endpoint"),
             PushDelivery.subscription_id.p256dh.as_alias("p256dh"),
             PushDelivery.subscription_id.auth.as_alias("auth"),
@@ -164,6 +166,14 @@ async def deliver(settings: Settings, sender: PushSender, ids: list[Any]) -> int
         .where(PushDelivery.id.is_in(ids))
         .run()
     )
+    # Dismissed (or withdrawn) since it fanned out, e.g. while a busy push service was being retried: never sent.
+    cancelled = [(r["id"], {"status": "cancelled"}) for r in rows if r["reminder_status"] in ("dismissed", "withdrawn")]
+    if cancelled:
+        async with write_transaction():
+            await db.update_rows("push_delivery", cancelled)
+        rows = [r for r in rows if r["reminder_status"] not in ("dismissed", "withdrawn")]
+    if not rows:
+        return 0
     users = await _users({r["user_id"] for r in rows})
     gate = asyncio.Semaphore(settings.push_concurrency)
     committer = Committer(settings)
@@ -307,18 +317,15 @@ async def run_push(settings: Settings, budget_s: float = 20.0) -> int:
     # committed, well within its lease; a lease that ran out would let another worker send it too.
     lease = dt.timedelta(seconds=max(60.0, 4 * settings.push_timeout_s))
     sent = 0
-    sender: PushSender | None = None
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        sender: PushSender | None = None  # its HTTP session opened only when there is something to send
         while time.monotonic() - started < budget_s:
             taken = await fan_out(utcnow())
             ids = await claim(utcnow(), lease, settings.push_concurrency)
             if ids:
                 if sender is None:
-                    sender = await PushSender(settings).__aenter__()
+                    sender = await stack.enter_async_context(PushSender(settings))
                 sent += await deliver(settings, sender, ids)
             if not taken and not ids:
                 break
-    finally:
-        if sender is not None:
-            await sender.__aexit__(None, None, None)
     return sent

@@ -17,6 +17,7 @@ from backend.push.endpoints import endpoint_problem
 from backend.push.tables import PushSubscription
 from backend.settings import Settings
 from backend.tables_base import new_id, utcnow
+from backend.visits.tables import Reminder
 
 
 async def subscribe(principal: Principal, data: schemas.SubscriptionCreate, settings: Settings) -> schemas.Subscription:
@@ -119,6 +120,12 @@ async def set_preferences(principal: Principal, data: schemas.Preferences) -> sc
     check_time_zone(data.time_zone)
     if (data.quiet_start is None) != (data.quiet_end is None):
         raise Invalid.field("quiet_end", "give both quiet_start and quiet_end, or neither", code="push.quiet_hours")
+    # Reminders held back by the old quiet hours are looked at again with the new ones.
+    await (
+        Reminder.update({Reminder.deliver_after: None})
+        .where((Reminder.user_id == principal.user_id) & (Reminder.status == "pending"))
+        .run()
+    )
     await (
         User.update(
             {

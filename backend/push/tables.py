@@ -40,7 +40,7 @@ class PushDelivery(Table):
     reminder_id = ForeignKey(Reminder, null=False, index=True, on_delete=OnDelete.cascade)
     subscription_id = ForeignKey(PushSubscription, null=False, index=True, on_delete=OnDelete.cascade)
     due_at = Timestamptz()
-    # pending | sending | sent | gone | failed
+    # pending | sending | sent | gone | failed | cancelled (the reminder was dismissed before it went out)
     status = Varchar(length=16, default="pending")
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(index=True)

@@ -9,7 +9,7 @@ from typing import Any, cast
 from piccolo.query.functions.aggregate import Sum
 
 from backend.auth.principal import Principal
-from backend.inspections.scoring import inspections_of_items, score_inspections
+from backend.inspections.scoring import score_inspections, touched_items
 from backend.photos.services import mark_arrived_uploaded
 from backend.photos.storage import PhotoStorage
 from backend.sync_api import projection, versions
@@ -81,9 +81,8 @@ class DatabaseStore:
             await projection.project(org_id, table, touched[name])
         # The server's own fields of what arrived: fence verdicts, flags, shelf scores (docs/sync-protocol.md 5.2).
         await judge_visits(org_id, {c.row for c in changes if c.table == "visit" and c.column in JUDGED})
-        items = touched.get("inspection_item", set())
-        inspections = touched.get("inspection", set()) | set((await inspections_of_items(org_id, items)).values())
-        await score_inspections(org_id, inspections, items)
+        items = await touched_items(org_id, touched.get("inspection_item", set()))
+        await score_inspections(org_id, touched.get("inspection", set()) | {str(i) for i in items}, items)
         if self.photos is not None:
             arrived = {c.row for c in changes if c.table == "photo" and c.column in ("sha256", CAUSAL_LENGTH)}
             await mark_arrived_uploaded(org_id, self.photos, arrived)

@@ -26,6 +26,7 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch, count: int, record: Record) -> No
     rows = [
         {"id": i, "attempts": 1, "due_at": None, "subscription_id": i, "reminder": i, "kind": "reminder", "text": "t"}
         | {"urgent": False, "store_id": None, "user_id": None, "endpoint": "e", "p256dh": "p", "auth": "a"}
+        | {"reminder_status": "sent"}
         for i in range(count)
     ]
 

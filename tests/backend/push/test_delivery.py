@@ -250,3 +250,41 @@ async def test_a_user_without_devices_still_gets_it_in_the_inbox(world, client, 
     await delivery.run_push(push_settings)
     inbox = await client.get("/api/v1/reminders", headers=t.auth("rep"))
     assert str(due) in {i["id"] for i in inbox.json()["items"]}
+
+
+async def test_a_reminder_dismissed_while_its_send_waits_for_a_retry_is_never_sent(
+    world, client, service, push_settings
+):
+    t = world.other
+    await no_quiet_hours(t, "rep2")
+    sub = await device(t, "rep2", service)
+    service.script(sub, (429, 1))
+    due = await reminder(t, "rep2")
+    await delivery.run_push(push_settings)
+    answer = await client.post(f"/api/v1/reminders/{due}/dismiss", headers=t.auth("rep2"))
+    assert answer.status_code == 200
+    await PushDelivery.update({PushDelivery.next_attempt_at: utcnow()}).where(PushDelivery.reminder_id == due).run()
+    await delivery.run_push(push_settings)
+    assert messages(service, sub) == []
+    row = await PushDelivery.select(PushDelivery.status).where(PushDelivery.reminder_id == due).first().run()
+    assert row["status"] == "cancelled"
+
+
+async def test_quiet_hours_turned_off_release_what_they_held(world, client, service, push_settings):
+    t = world.other
+    zone = ZoneInfo("Asia/Shanghai")
+    local = utcnow().astimezone(zone)
+    quiet = {
+        "time_zone": "Asia/Shanghai",
+        "quiet_start": (local - dt.timedelta(hours=1)).strftime("%H:%M"),
+        "quiet_end": (local + dt.timedelta(hours=2)).strftime("%H:%M"),
+    }
+    assert (await client.put("/api/v1/push/preferences", json=quiet, headers=t.auth("supervisor"))).status_code == 200
+    sub = await device(t, "supervisor", service)
+    due = await reminder(t, "supervisor")
+    await delivery.run_push(push_settings)
+    assert messages(service, sub) == []
+    off = {"time_zone": None, "quiet_start": None, "quiet_end": None}
+    assert (await client.put("/api/v1/push/preferences", json=off, headers=t.auth("supervisor"))).status_code == 200
+    await delivery.run_push(push_settings)
+    assert [m["id"] for m in messages(service, sub)] == [str(due)]
