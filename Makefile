@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-pg lint migrate demo pwa migration clean
+.PHONY: run test test-pg lint migrate demo pwa chromium migration clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,19 @@ $(VENV)/.test: pyproject.toml $(VENV)/.runtime
 	$(PIP) install -e ".[test]"
 	@touch $@
 
-# The PWA is built when it exists (pwa/package.json); the server serves pwa/dist.
-pwa:
-	@if [ -f pwa/package.json ]; then cd pwa && npm install --no-audit --no-fund && npm run build; fi
+# The PWA (pwa/): npm dependencies from the lock file, type-checked and built into pwa/dist, which the server serves.
+pwa/node_modules/.stamp: pwa/package.json pwa/package-lock.json
+	cd pwa && npm ci --no-audit --no-fund
+	@touch $@
+
+pwa: pwa/node_modules/.stamp
+	cd pwa && npm run build
+
+# The end-to-end tests drive Debian's Chromium (never a browser downloaded by a test tool).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@test -x /usr/bin/chromium || $(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
 migrate: $(VENV)/.runtime
 	$(VENV)/bin/fieldbook migrate
@@ -36,7 +46,8 @@ lint: $(VENV)/.test
 	$(VENV)/bin/ruff format --check backend sync tests bench
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.test lint
+test: $(VENV)/.test lint pwa chromium
+	cd pwa && npm test
 	$(PY) -m pytest
 
 # The integration tests again on a throwaway PostgreSQL cluster (what CI does after `make test`).
@@ -50,4 +61,4 @@ migration: $(VENV)/.runtime
 	PICCOLO_CONF=backend.piccolo_conf $(VENV)/bin/piccolo migrations new fieldbook --auto --desc "$(DESC)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis pwa/node_modules pwa/dist test-artifacts

@@ -14,7 +14,6 @@ from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.static_files import create_static_files_router
 
 from backend import db, worker
 from backend.auth.controllers import AuthController
@@ -30,6 +29,7 @@ from backend.orgs.controllers import UserController
 from backend.photos.controllers import PhotoController
 from backend.planning.controllers import PlanningController
 from backend.push.controllers import PushController, ReminderController
+from backend.pwa import pwa_router
 from backend.settings import Settings, get_settings, load_secret_key
 from backend.stores.controllers import StoreController, TerritoryController
 from backend.sync_api.controllers import SyncController
@@ -82,11 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers: list[object] = [*CONTROLLERS, health]
     dist = Path(settings.pwa_dist)
     if (dist / "index.html").is_file():
-        handlers.append(
-            create_static_files_router(
-                path="/", directories=[dist], html_mode=True, name="pwa", opt={"exclude_from_auth": True}
-            )
-        )
+        handlers.append(pwa_router(dist))
 
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]

@@ -1,0 +1,195 @@
+// Reading and writing the local replica. Every local edit writes the row and its changes to the outbox in
+// one IndexedDB transaction (docs/sync-protocol.md 3.1, step 1), stamped by the hybrid logical clock whose
+// state lives in the same database, so every tab stamps from one clock.
+import { canonicalJson } from "../sync/canonical";
+import type { Change } from "../sync/changes";
+import { rowChecksum } from "../sync/checksum";
+import { HybridClock } from "../sync/clock";
+import { isLive, mergeIntoRow, type RowRecord } from "../sync/merge";
+import { db, getMeta, setMeta } from "./db";
+
+export type Row = { id: string } & Record<string, unknown>;
+
+export function toObject(record: RowRecord): Row {
+  const row: Row = { id: record.id };
+  for (const [column, version] of Object.entries(record.f)) {
+    if (column !== "_cl") row[column] = version.v;
+  }
+  return row;
+}
+
+export async function liveRows(table: string): Promise<Row[]> {
+  const records = await db.rows.where("t").equals(table).toArray();
+  return records.filter(isLive).map(toObject);
+}
+
+export async function getRow(table: string, id: string): Promise<Row | undefined> {
+  const record = await db.rows.get([table, id]);
+  return record && isLive(record) ? toObject(record) : undefined;
+}
+
+interface ClockState {
+  wall: number;
+  counter: number;
+}
+
+/** Milliseconds to add to this phone's clock, learnt from the server when it refused a stamp as skewed. */
+export async function clockOffset(): Promise<number> {
+  return (await getMeta<number>("clockOffsetMs")) ?? 0;
+}
+
+async function loadClock(node: string): Promise<HybridClock> {
+  const offset = await clockOffset();
+  const state = await getMeta<ClockState>("clock");
+  return new HybridClock(node, null, () => Date.now() + offset, state ?? { wall: 0, counter: 0 });
+}
+
+async function nodeId(): Promise<string> {
+  const session = await getMeta<{ clientId: string }>("session");
+  if (!session) throw new Error("not logged in");
+  return session.clientId;
+}
+
+export interface EditOptions {
+  /** A new row: `_cl: 1` goes first, with the fields the server needs in the same push. */
+  create?: boolean;
+  /** Delete the row (the next even causal length). */
+  remove?: boolean;
+}
+
+type EditListener = () => void;
+const listeners = new Set<EditListener>();
+
+/** The sync client listens, to push soon after an edit. */
+export function onEdit(listener: EditListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/**
+ * Edit one row: each field whose value changes becomes one change, stamped now, merged into the local row and
+ * appended to the outbox, all in one transaction. Returns the number of changes written.
+ */
+export async function edit(
+  table: string,
+  id: string,
+  fields: Record<string, unknown>,
+  options: EditOptions = {},
+): Promise<number> {
+  const written = await db.transaction("rw", db.rows, db.outbox, db.meta, async () => {
+    const node = await nodeId();
+    const clock = await loadClock(node);
+    let record = await db.rows.get([table, id]);
+    const changes: Change[] = [];
+    const stamp = (column: string, value: unknown): void => {
+      const { stamp: hlc } = clock.now();
+      changes.push({ table, row: id, column, value, hlc, node });
+    };
+    const cl = record?.cl ?? 0;
+    if (options.create && cl % 2 === 0) stamp("_cl", cl + 1);
+    for (const [column, value] of Object.entries(fields)) {
+      const current = record?.f[column];
+      // A new row carries all its fields; an existing one only those that change.
+      if (current && canonicalJson(current.v) === canonicalJson(value) && !(options.create && cl % 2 === 0)) continue;
+      stamp(column, value);
+    }
+    if (options.remove && cl % 2 === 1) stamp("_cl", cl + 1);
+    for (const change of changes) {
+      record = mergeIntoRow(record, change) ?? record;
+    }
+    if (changes.length === 0) return 0;
+    if (record) await db.rows.put(record);
+    await db.outbox.bulkAdd(changes.map((change) => ({ change })));
+    await setMeta("clock", clock.state());
+    return changes.length;
+  });
+  if (written > 0) for (const listener of listeners) listener();
+  return written;
+}
+
+/**
+ * Merge pulled changes and drop rows that left the caller's scope, in one transaction. Every pulled stamp
+ * moves the clock forward (2.2), so later local edits order after everything seen here.
+ */
+export async function applyPulled(changes: Change[], removed: { table: string; row: string }[]): Promise<number> {
+  if (changes.length === 0 && removed.length === 0) return 0;
+  return db.transaction("rw", db.rows, db.meta, async () => {
+    const node = await nodeId();
+    const clock = await loadClock(node);
+    const keys = new Map<string, [string, string]>();
+    for (const change of changes) keys.set(`${change.table}\u001f${change.row}`, [change.table, change.row]);
+    const keyList = [...keys.values()];
+    const existing = await db.rows.bulkGet(keyList);
+    const records = new Map<string, RowRecord | undefined>();
+    keyList.forEach((key, i) => records.set(`${key[0]}\u001f${key[1]}`, existing[i]));
+    const dirty = new Set<string>();
+    for (const change of changes) {
+      try {
+        clock.receive({ stamp: change.hlc, node: change.node });
+      } catch {
+        // A counter overflow only delays the clock; the change itself still merges.
+      }
+      const key = `${change.table}\u001f${change.row}`;
+      const merged = mergeIntoRow(records.get(key), change);
+      if (merged) {
+        records.set(key, merged);
+        dirty.add(key);
+      }
+    }
+    const puts: RowRecord[] = [];
+    for (const key of dirty) {
+      const record = records.get(key);
+      if (record) puts.push(record);
+    }
+    if (puts.length > 0) await db.rows.bulkPut(puts);
+    if (removed.length > 0) await db.rows.bulkDelete(removed.map((r) => [r.table, r.row] as [string, string]));
+    await setMeta("clock", clock.state());
+    return dirty.size;
+  });
+}
+
+/** The replica's checksum (docs/sync-protocol.md 6): fingerprints of every field version of live rows. */
+export async function replicaChecksum(): Promise<number> {
+  let sum = 0;
+  await db.rows.each((record) => {
+    sum = (sum + rowChecksum(record)) >>> 0;
+  });
+  return sum;
+}
+
+/**
+ * The server refused a change as stamped too far ahead: stamp the same value again with the corrected clock.
+ * The local row keeps the value; its version becomes the new stamp so the resent change is not older locally.
+ */
+export async function restamp(change: Change): Promise<void> {
+  await db.transaction("rw", db.rows, db.outbox, db.meta, async () => {
+    const clock = await loadClock(change.node);
+    const { stamp: hlc } = clock.now();
+    const again: Change = { ...change, hlc };
+    const record = await db.rows.get([change.table, change.row]);
+    const current = record?.f[change.column];
+    if (record && current && current.h === change.hlc && current.n === change.node) {
+      record.f[change.column] = { v: change.value, h: hlc, n: change.node };
+      await db.rows.put(record);
+    }
+    await db.outbox.add({ change: again });
+    await setMeta("clock", clock.state());
+  });
+}
+
+/**
+ * Drop the whole replica but keep the outbox (a must-refetch answer or a checksum mismatch). The outbox's
+ * changes are merged back at once, so the user's unsent work stays on screen while the download runs.
+ */
+export async function dropReplica(): Promise<void> {
+  await db.transaction("rw", db.rows, db.outbox, async () => {
+    await db.rows.clear();
+    const records = new Map<string, RowRecord>();
+    await db.outbox.each(({ change }) => {
+      const key = `${change.table}\u001f${change.row}`;
+      const merged = mergeIntoRow(records.get(key), change);
+      if (merged) records.set(key, merged);
+    });
+    if (records.size > 0) await db.rows.bulkPut([...records.values()]);
+  });
+}
