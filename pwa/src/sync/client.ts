@@ -3,7 +3,7 @@
 // going to the outbox meanwhile); and only one tab of the app syncs at a time (a Web Lock).
 import { ApiError, NetworkError, request, type Session } from "../api";
 import { db, getMeta, setMeta } from "../db/db";
-import { applyPulled, dropReplica, onEdit, replicaChecksum, restamp } from "../db/replica";
+import { applyPulled, confirmStamp, dropReplica, onEdit, replicaChecksum, restamp, rewindClock } from "../db/replica";
 import type { Change } from "./changes";
 import { encodeRequestJson, type SyncResponse } from "./messages";
 
@@ -104,10 +104,17 @@ export async function syncOnce(): Promise<SyncOutcome> {
       throw err;
     }
     outcome.pushed += await settle(entries, answer);
-    outcome.rejected += answer.results.filter((r) => r.status === "rejected").length;
+    // Fix: a clock-skew refusal is stamped again and resent, not rejected (it was counted as both).
+    outcome.rejected += answer.results.filter((r) => r.status === "rejected" && r.code !== "sync.clock_skew").length;
     outcome.pulled += await applyPulled(answer.changes, answer.removed);
     await setMeta("cursor", answer.cursor);
     await setMeta("serverTimeSkewMs", answer.server_time - Date.now());
+    // Fix: the offset learnt from a sync.clock_skew refusal was kept for ever, so once the phone's clock was set
+    // right again its edits were stamped that much late (losing to earlier edits by others). While an offset is
+    // in use, every answer's server_time keeps it current (4: "correct its clock offset from server_time").
+    if ((await getMeta<number>("clockOffsetMs")) !== undefined) {
+      await setMeta("clockOffsetMs", answer.server_time - Date.now());
+    }
     // More to pull, or edits made meanwhile (or beyond one chunk) still to send.
     if (answer.has_more || (await db.outbox.count()) > 0) {
       if (++rounds > MAX_ROUNDS) throw new Error("Sync did not finish; it will be tried again.");
@@ -135,13 +142,18 @@ async function startOver(outcome: SyncOutcome): Promise<void> {
 async function settle(entries: { seq?: number; change: Change }[], answer: SyncResponse): Promise<number> {
   if (entries.length === 0) return 0;
   const skewed: Change[] = [];
-  await db.transaction("rw", db.outbox, db.rejected, db.meta, async () => {
+  // Fix: the refused entries are stamped again in this same transaction (rows too), so a crash between dropping
+  // them and adding them back cannot lose them (3.1, step 2); and the clock is set back first (rewindClock), or
+  // the new stamp would be as far ahead as the refused one and refused again, round after round.
+  await db.transaction("rw", [db.rows, db.outbox, db.rejected, db.meta], async () => {
     const now = Date.now();
+    let accepted = "";
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       const result = answer.results[i];
       if (!result) continue; // not answered: stays in the outbox
       await db.outbox.delete(entry.seq!);
+      if (result.status === "accepted" && entry.change.hlc > accepted) accepted = entry.change.hlc;
       if (result.status === "rejected") {
         if (result.code === "sync.clock_skew") {
           skewed.push(entry.change);
@@ -156,9 +168,13 @@ async function settle(entries: { seq?: number; change: Change }[], answer: SyncR
         });
       }
     }
-    if (skewed.length > 0) await setMeta("clockOffsetMs", answer.server_time - now);
+    if (accepted) await confirmStamp(accepted); // the latest stamp the server took, for rewindClock
+    if (skewed.length > 0) {
+      await setMeta("clockOffsetMs", answer.server_time - now);
+      await rewindClock();
+      for (const change of skewed) await restamp(change);
+    }
   });
-  for (const change of skewed) await restamp(change);
   return entries.length - skewed.length;
 }
 
