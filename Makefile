@@ -26,11 +26,15 @@ pwa/node_modules/.stamp: pwa/package.json pwa/package-lock.json
 pwa: pwa/node_modules/.stamp
 	cd pwa && npm run build
 
-# The end-to-end tests drive Debian's Chromium (never a browser downloaded by a test tool).
+# The end-to-end tests drive Debian's Chromium (never a browser downloaded by a test tool), with a CJK font so the
+# Chinese screenshots show text.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
 chromium:
-	@test -x /usr/bin/chromium || $(SUDO) apt-get install -y --no-install-recommends chromium \
-		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+	@if ! test -x /usr/bin/chromium || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then \
+		$(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES)); \
+	fi
 
 migrate: $(VENV)/.runtime
 	$(VENV)/bin/fieldbook migrate

@@ -14,6 +14,7 @@ import { Today } from "./screens/Today";
 import { VisitLog } from "./screens/VisitLog";
 import { VisitScreen } from "./screens/Visit";
 import { installPhotoUploads } from "./photos";
+import { refreshSubscription } from "./push";
 import { afterEachSync, startBackgroundSync } from "./sync/client";
 import { refreshRules } from "./session";
 import { applyUpdate, onUpdateReady } from "./sw-register";
@@ -25,6 +26,12 @@ function installSyncHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   installPhotoUploads();
+  let subscriptionSent = false;
+  afterEachSync(async () => {
+    if (subscriptionSent) return;
+    subscriptionSent = true;
+    await refreshSubscription();
+  });
   let lastRules = 0;
   afterEachSync(async () => {
     if (Date.now() - lastRules < 10 * 60_000) return;

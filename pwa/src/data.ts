@@ -137,3 +137,39 @@ export function hoursOn(storeRow: Store, date: Date, zone: string): [string, str
   const day = new Intl.DateTimeFormat("en-US", { weekday: "short", timeZone: zone }).format(date).toLowerCase();
   return storeRow.opening_hours[day.slice(0, 3)] ?? [];
 }
+
+/** Milliseconds the time zone is ahead of UTC at an instant. */
+function zoneOffsetMs(instant: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant of a wall-clock time ("2026-11-24T09:00", as a datetime-local input gives it) in a time zone, not
+ * in the phone's. Null when the text is not such a time. In a DST gap the time moves forward, as clocks do.
+ */
+export function zonedInstant(local: string, zone: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+  if (!m) return null;
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  const first = wall - zoneOffsetMs(wall, zone);
+  return new Date(wall - zoneOffsetMs(first, zone));
+}
+
+/** A date in a time zone plus `days`, at `time` ("09:00"), as a datetime-local value. */
+export function zonedInput(days: number, time: string, zone: string, now = new Date()): string {
+  const [y, mo, d] = localDate(now, zone).split("-").map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, mo - 1, d + days));
+  return `${day.toISOString().slice(0, 10)}T${time}`;
+}

@@ -67,10 +67,12 @@ export async function uploadPending(): Promise<number> {
       if (!(await serverHas(photo.sha256))) {
         await request("PUT", `/photos/${photo.sha256}`, undefined, { raw: photo.blob, contentType: photo.blob.type || "image/jpeg" });
       }
-      await db.photos.update(photo.sha256, { uploaded: 1 });
+      await db.photos.update(photo.sha256, { uploaded: 1, uploadedAt: Date.now() });
       done += 1;
     } catch (err) {
       if (err instanceof NetworkError || err instanceof TypeError) return done;
+      // The server is busy, failing or wants a new login: try again later, without counting it against the photo.
+      if (err instanceof ApiError && (err.status >= 500 || err.status === 429 || err.status === 401)) return done;
       // The server refused these bytes (not an image, too large): keep them, count the attempt, show it.
       await db.photos.update(photo.sha256, { attempts: photo.attempts + 1 });
       if (err instanceof ApiError && photo.attempts >= 2) {
@@ -88,9 +90,20 @@ export async function uploadPending(): Promise<number> {
   return done;
 }
 
+const KEEP_UPLOADED_MS = 2 * 24 * 3600_000;
+
+/** Photo bytes the server holds are dropped from the phone after two days (the server serves them after). */
+export async function forgetUploaded(now = Date.now()): Promise<number> {
+  const uploaded = await db.photos.where("uploaded").equals(1).toArray();
+  const old = uploaded.filter((p) => now - (p.uploadedAt ?? 0) > KEEP_UPLOADED_MS).map((p) => p.sha256);
+  await db.photos.bulkDelete(old);
+  return old.length;
+}
+
 export function installPhotoUploads(): void {
   afterEachSync(async () => {
     await uploadPending();
+    await forgetUploaded();
   });
 }
 

@@ -40,6 +40,17 @@ export async function enablePush(): Promise<NotificationPermission> {
   return permission;
 }
 
+/**
+ * Register this browser's subscription with the server again (once per start, after a sync): a POST that failed
+ * offline, or a subscription left by another user of this browser, would otherwise never be delivered to.
+ */
+export async function refreshSubscription(): Promise<void> {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  const subscription = await currentSubscription();
+  if (!subscription) return;
+  await request("POST", "/push/subscriptions", { ...subscription.toJSON(), user_agent: navigator.userAgent.slice(0, 300) });
+}
+
 export async function disablePush(): Promise<void> {
   const subscription = await currentSubscription();
   if (!subscription) return;

@@ -1,6 +1,7 @@
 // Registers the service worker and tells the user when a new version is ready (the new worker waits until
 // the user reloads, so a half-filled form is never swapped under them).
 import { navigate } from "./router";
+import { requestSync } from "./sync/client";
 
 const listeners = new Set<(ready: boolean) => void>();
 let waiting: ServiceWorker | null = null;
@@ -28,12 +29,12 @@ export function registerServiceWorker(): void {
     .register("/sw.js", { scope: "/" })
     .then((registration) => {
       if (registration.waiting && navigator.serviceWorker.controller) announce(registration.waiting);
-      registration.addEventListener("updatefound", () => {
-        const installing = registration.installing;
+      const watch = (installing: ServiceWorker | null) =>
         installing?.addEventListener("statechange", () => {
           if (installing.state === "installed" && navigator.serviceWorker.controller) announce(installing);
         });
-      });
+      watch(registration.installing); // an update already installing when the page loaded
+      registration.addEventListener("updatefound", () => watch(registration.installing));
       // Look for a new version when the app comes back to the foreground.
       document.addEventListener("visibilitychange", () => {
         if (document.visibilityState === "visible") void registration.update().catch(() => undefined);
@@ -45,6 +46,8 @@ export function registerServiceWorker(): void {
     const data = event.data as { type?: string; url?: string } | null;
     if (data?.type === "open" && typeof data.url === "string") {
       navigate(data.url);
+      // The notification is about something the server just made: fetch it now rather than at the next tick.
+      void requestSync();
     }
   });
 }

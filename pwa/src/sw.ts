@@ -88,9 +88,11 @@ self.addEventListener("push", (event) => {
   } catch {
     payload = { title: "Fieldbook", body: event.data?.text() ?? "" };
   }
-  const url = typeof payload.url === "string" && payload.url.startsWith("/") ? payload.url : "/reminders";
+  // Only a path of this app: never "//host" (another site) nor the API.
+  const url = typeof payload.url === "string" && /^\/(?![/\\])/.test(payload.url) && !payload.url.startsWith("/api/") ? payload.url : "/reminders";
   event.waitUntil(
     self.registration.showNotification(payload.title || "Fieldbook", {
+      ...({ renotify: Boolean(payload.tag ?? payload.id) } as NotificationOptions), // a reminder sent again (snoozed) replaces the earlier notification and rings again; renotify is not in TypeScript's DOM types yet
       body: payload.body ?? "",
       tag: payload.tag ?? (payload.id ? `reminder-${payload.id}` : undefined),
       icon: "/icons/icon-192.png",
@@ -104,7 +106,10 @@ self.addEventListener("push", (event) => {
 /** Show `url` in an open window of the app (it navigates itself), else open a new one. */
 async function openScreen(url: string): Promise<void> {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-  const client = windows.find((c) => new URL(c.url).origin === self.location.origin);
+  const client = windows.find((c) => {
+    const where = new URL(c.url);
+    return where.origin === self.location.origin && !where.pathname.startsWith("/api/") && !where.pathname.startsWith("/schema");
+  });
   if (client) {
     client.postMessage({ type: "open", url });
     await client.focus().catch(() => undefined);

@@ -8,6 +8,7 @@ The PWA must be built (`make test` builds it first; `cd pwa && npm run build` by
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
 import socket
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -125,13 +127,23 @@ def built_pwa() -> Path:
     return DIST
 
 
+@pytest.fixture(scope="session")
+def demo_data(built_pwa: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the migrated database and the demo organisation, made once per session (the demo
+    takes half a minute); each module's server starts from a copy of it."""
+    data_dir = tmp_path_factory.mktemp("e2e-demo")
+    template = Server(data_dir)
+    template.cli("migrate")
+    template.cli("demo", "--if-empty")
+    return data_dir
+
+
 @pytest.fixture(scope="module")
-def server(built_pwa: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server with the demo organisation, one per test module."""
+def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with the demo organisation, one per test module (its own copy of the database)."""
     data_dir = tmp_path_factory.mktemp("e2e-server")
+    shutil.copytree(demo_data, data_dir, dirs_exist_ok=True)
     srv = Server(data_dir)
-    srv.cli("migrate")
-    srv.cli("demo", "--if-empty")
     srv.start()
     try:
         yield srv
@@ -158,8 +170,16 @@ def new_phone(browser: Any, server: Server) -> Iterator[Any]:
     """Makes phone-sized browser contexts (each its own device: storage, service worker, position)."""
     contexts: list[Any] = []
 
-    def make(*, lat: float = 31.23, lng: float = 121.47, accuracy: float = 10, locale: str = "en-GB") -> Any:
+    def make(
+        *,
+        lat: float = 31.23,
+        lng: float = 121.47,
+        accuracy: float = 10,
+        locale: str = "en-GB",
+        timezone: str | None = None,
+    ) -> Any:
         context = browser.new_context(
+            timezone_id=timezone,
             viewport=PHONE,
             device_scale_factor=2,
             is_mobile=True,
@@ -201,15 +221,40 @@ def login(page: Any, email: str) -> None:
     assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
 
 
+def wait_until(page: Any, predicate: str, arg: Any = None, timeout_ms: int = 30_000, what: str = "") -> None:
+    """Until the (possibly async) JavaScript function `predicate(arg)` is truthy, polled in the page every 100 ms.
+
+    Playwright's `wait_for_function` does not await a promise (an async predicate is truthy at once), hence this.
+    """
+    ok = page.evaluate(
+        f"""async ([arg, timeout]) => {{
+            const predicate = ({predicate});
+            const end = Date.now() + timeout;
+            for (;;) {{
+                try {{
+                    if (await predicate(arg)) return true;
+                }} catch (err) {{
+                    // not ready yet (the app is still starting): tried again
+                }}
+                if (Date.now() > end) return false;
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }}
+        }}""",
+        [arg, timeout_ms],
+    )
+    assert ok, f"timed out after {timeout_ms} ms waiting for {what or predicate}"
+
+
 def wait_synced(page: Any, timeout_ms: int = 60_000) -> None:
     """Until a sync has succeeded and nothing is waiting to be sent."""
-    page.wait_for_function(
+    wait_until(
+        page,
         """async () => {
             const el = document.querySelector('[data-testid=sync-indicator]');
             return el && el.dataset.state === 'idle' && el.dataset.pending === '0' && await window.__fieldbook.synced();
         }""",
-        timeout=timeout_ms,
-        polling=250,
+        timeout_ms=timeout_ms,
+        what="the app to be synced",
     )
 
 
@@ -227,6 +272,19 @@ def go_offline(context: Any) -> None:
 def go_online(context: Any) -> None:
     context.unroute("**/*")
     context.set_offline(False)
+
+
+def first_stop(server: Server, email: str) -> dict[str, Any]:
+    """The first stop of the rep's plan for today with its store's position (`planned` True); on a day without a
+    plan (the demo plans Monday to Saturday) the rep's first store, for an unplanned visit (`planned` False)."""
+    me = server.get(email, "/me")
+    today = dt.datetime.now(ZoneInfo(me["user"]["time_zone"] or me["organization"]["time_zone"])).date()
+    plans = server.get(email, "/planning/plans", date_from=today.isoformat(), date_to=today.isoformat())
+    stops = [stop for plan in plans for stop in server.get(email, f"/planning/plans/{plan['id']}")["stops"]]
+    if stops:
+        return {**min(stops, key=lambda s: s["seq"]), "planned": True}
+    store = server.get(email, "/stores", limit=1)["items"][0]
+    return {"store_id": store["id"], "lat": store["lat"], "lng": store["lng"], "planned": False}
 
 
 def db_rows(server: Server, sql: str, *args: Any) -> list[tuple[Any, ...]]:

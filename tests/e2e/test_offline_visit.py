@@ -3,30 +3,15 @@ reminder are made offline, and once online the server holds exactly that data, o
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from tests.e2e.conftest import Server, db_rows, go_offline, go_online, login, screenshot, sync_now
+from tests.e2e.conftest import Server, db_rows, first_stop, go_offline, go_online, login, screenshot, sync_now
 
 REP = "rep1@demofoods.example"
 
 
-def first_stop(server: Server) -> dict[str, Any]:
-    """The first stop of the rep's plan for today, with its store's position; on a day off (the demo works
-    Monday to Saturday) one of the rep's stores, for an unplanned visit."""
-    me = server.get(REP, "/me")
-    today = dt.datetime.now(ZoneInfo(me["user"]["time_zone"] or me["organization"]["time_zone"])).date()
-    plans = server.get(REP, "/planning/plans", date_from=today.isoformat(), date_to=today.isoformat())
-    stops = [stop for plan in plans for stop in server.get(REP, f"/planning/plans/{plan['id']}")["stops"]]
-    if stops:
-        return {**min(stops, key=lambda s: s["seq"]), "planned": True}
-    store = server.get(REP, "/stores", limit=1)["items"][0]
-    return {"store_id": store["id"], "lat": store["lat"], "lng": store["lng"], "planned": False}
-
-
 def test_offline_day_reaches_the_server_once(server: Server, new_phone: Any) -> None:
-    stop = first_stop(server)
+    stop = first_stop(server, REP)
     context = new_phone(lat=stop["lat"], lng=stop["lng"], accuracy=8)
     page = context.new_page()
     login(page, REP)

@@ -14,6 +14,8 @@ import type { RowRecord } from "../sync/merge";
 export interface OutboxEntry {
   seq?: number;
   change: Change;
+  /** The edit() that wrote it: a chunk sent to the server never splits one edit (a new row and its fields). */
+  edit?: string;
 }
 
 export interface RejectedEntry {
@@ -31,6 +33,8 @@ export interface PhotoBlob {
   blob: Blob;
   uploaded: 0 | 1;
   attempts: number;
+  /** When the server confirmed it holds the bytes; they are dropped from the phone two days later. */
+  uploadedAt?: number;
 }
 
 export interface MetaEntry {

@@ -99,7 +99,8 @@ export async function edit(
     }
     if (changes.length === 0) return 0;
     if (record) await db.rows.put(record);
-    await db.outbox.bulkAdd(changes.map((change) => ({ change })));
+    const group = `${changes[0]!.hlc}/${id}`;
+    await db.outbox.bulkAdd(changes.map((change) => ({ change, edit: group })));
     await setMeta("clock", clock.state());
     return changes.length;
   });
@@ -111,7 +112,12 @@ export async function edit(
  * Merge pulled changes and drop rows that left the caller's scope, in one transaction. Every pulled stamp
  * moves the clock forward (2.2), so later local edits order after everything seen here.
  */
-export async function applyPulled(changes: Change[], removed: { table: string; row: string }[]): Promise<number> {
+export async function applyPulled(
+  changes: Change[],
+  removed: { table: string; row: string }[],
+  /** During a full download (`startOver`): every row it delivers is marked, and `sweep` drops the others. */
+  generation: number | null = null,
+): Promise<number> {
   if (changes.length === 0 && removed.length === 0) return 0;
   return db.transaction("rw", db.rows, db.meta, async () => {
     const node = await nodeId();
@@ -135,6 +141,11 @@ export async function applyPulled(changes: Change[], removed: { table: string; r
       const merged = mergeIntoRow(records.get(key), change);
       if (merged) {
         records.set(key, merged);
+        dirty.add(key);
+      }
+      const record = records.get(key);
+      if (generation !== null && record && record.dl !== generation) {
+        records.set(key, { ...record, dl: generation });
         dirty.add(key);
       }
     }
@@ -205,18 +216,32 @@ export async function rewindClock(): Promise<void> {
 }
 
 /**
- * Drop the whole replica but keep the outbox (a must-refetch answer or a checksum mismatch). The outbox's
- * changes are merged back at once, so the user's unsent work stays on screen while the download runs.
+ * The end of a full download: drop the rows it did not deliver (they left the caller's scope, or were never
+ * accepted), except rows with changes still in the outbox. Until this point the old rows stay on screen, so a
+ * download cut off half-way never leaves the phone empty.
  */
-export async function dropReplica(): Promise<void> {
-  await db.transaction("rw", db.rows, db.outbox, async () => {
-    await db.rows.clear();
-    const records = new Map<string, RowRecord>();
-    await db.outbox.each(({ change }) => {
-      const key = `${change.table}\u001f${change.row}`;
-      const merged = mergeIntoRow(records.get(key), change);
-      if (merged) records.set(key, merged);
-    });
-    if (records.size > 0) await db.rows.bulkPut([...records.values()]);
+export async function sweep(generation: number): Promise<number> {
+  return db.transaction("rw", db.rows, db.outbox, async () => {
+    const pending = new Set<string>();
+    await db.outbox.each(({ change }) => pending.add(`${change.table}\u001f${change.row}`));
+    const stale = (await db.rows.toArray())
+      .filter((r) => r.dl !== generation && !pending.has(`${r.t}\u001f${r.id}`))
+      .map((r) => [r.t, r.id] as [string, string]);
+    await db.rows.bulkDelete(stale);
+    return stale.length;
   });
+}
+
+/**
+ * A change the server refused: take its version out of the local row, so the server's version of the field
+ * (delivered by the download that follows) wins again. Call inside a transaction over `rows`.
+ */
+export async function forgetRejected(change: Change): Promise<void> {
+  const record = await db.rows.get([change.table, change.row]);
+  const current = fieldOf(record, change.column);
+  if (!record || !current || current.h !== change.hlc || current.n !== change.node) return;
+  const fields = { ...record.f };
+  delete fields[change.column];
+  const cl = change.column === "_cl" ? null : record.cl;
+  await db.rows.put({ ...record, f: fields, cl });
 }

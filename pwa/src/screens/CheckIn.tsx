@@ -70,7 +70,8 @@ export function CheckIn(props: { storeId?: string; visitId?: string; checkOut?: 
         [`${prefix}_lat`]: round(fix.lat),
         [`${prefix}_lng`]: round(fix.lng),
         [`${prefix}_accuracy_m`]: Math.round(fix.accuracy * 10) / 10,
-        [`${prefix}_fix_age_s`]: fix.ageS,
+        // The fix's age when the check-in is made (the screen may have held it for a while).
+        [`${prefix}_fix_age_s`]: Math.max(0, Math.round((Date.now() - fix.at) / 1000)),
         state: props.checkOut ? "checked_out" : "checked_in",
       };
       if (props.checkOut && data.visit) {

@@ -227,7 +227,7 @@ function ItemRow(props: {
   return (
     <div class={`item${present === false ? " oos" : ""}`} data-testid="item" data-product={p.code} data-audited={item ? "yes" : "no"}>
       <div class="row">
-        <button class="grow" style="justify-content:flex-start;text-align:left;border:none;padding:0" onClick={props.onToggle}>
+        <button class="grow" style="justify-content:flex-start;text-align:left;border:none;padding:0" onClick={props.onToggle} data-testid="item-toggle">
           <span>
             <b>{p.name}</b>
             <br />

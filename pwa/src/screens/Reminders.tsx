@@ -8,10 +8,22 @@ import { Link, navigate } from "../router";
 
 export async function snooze(r: Reminder, minutes: number): Promise<void> {
   await edit("reminder", r.id, { due_at: new Date(Date.now() + minutes * 60_000).toISOString(), status: "pending" });
+  await closeNotification(r.id);
 }
 
 export async function dismiss(r: Reminder): Promise<void> {
   await edit("reminder", r.id, { status: "dismissed" });
+  await closeNotification(r.id);
+}
+
+/** Take the reminder's notification out of the tray (its tag is `reminder-<id>`, docs/push.md). */
+async function closeNotification(id: string): Promise<void> {
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration();
+    for (const n of (await registration?.getNotifications({ tag: `reminder-${id}` })) ?? []) n.close();
+  } catch {
+    // no service worker or notifications here
+  }
 }
 
 export function Reminders() {

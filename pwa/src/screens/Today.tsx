@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { db } from "../db/db";
 import { ApiError, NetworkError, request } from "../api";
 import { dayVisits, isDone, localDate, session as readSession, stores, timeZone, visits, type Store, type Visit } from "../data";
 import { useLive, useOnline, useSession } from "../hooks";
@@ -24,14 +25,22 @@ export function Today() {
   const [replanning, setReplanning] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const planned = data.visits.filter((v) => v.planned_seq !== null && v.planned_seq !== undefined);
-  const done = data.visits.filter(isDone).length;
-  const total = Math.max(planned.length, data.visits.length);
+  // Skipped stops are not part of the day's work; a visit in progress counts once checked out.
+  const done = data.visits.filter((v) => v.state === "checked_out").length;
+  const total = Math.max(planned.filter((v) => v.state !== "skipped").length, data.visits.filter((v) => v.state !== "skipped").length);
   const next = data.visits.find((v) => v.state === "planned" || v.state === "checked_in");
 
   const replan = async () => {
     setReplanning(true);
     setMessage(null);
     try {
+      // The server must know every check-in first: re-planning deletes planned visits that no longer fit the
+      // day, and a visit checked in offline must not be one of them.
+      await requestSync();
+      if ((await db.outbox.count()) > 0) {
+        setMessage(t("today.replan_pending"));
+        return;
+      }
       const s = await readSession();
       const fix = await currentFix({ timeoutMs: 15000 });
       await request("POST", "/planning/replan", {

@@ -1,7 +1,7 @@
 // The visit log: outcome, notes, order value, next steps and a follow-up reminder. Every field is saved as it
 // is typed (each its own change, so two devices editing different fields merge).
 import { useState } from "preact/hooks";
-import { store as readStore, timeZone, visit as readVisit, type Store, type Visit } from "../data";
+import { store as readStore, timeZone, visit as readVisit, zonedInput, zonedInstant, type Store, type Visit } from "../data";
 import { edit } from "../db/replica";
 import { useLive, useSession } from "../hooks";
 import { uuidv7 } from "../ids";
@@ -25,7 +25,7 @@ export function VisitLog({ visitId }: { visitId: string }) {
     { visit: undefined as Visit | undefined, store: undefined as Store | undefined },
   );
   const [followText, setFollowText] = useState("");
-  const [followDue, setFollowDue] = useState(() => defaultDue());
+  const [followDue, setFollowDue] = useState(() => zonedInput(1, "09:00", zone));
   const [saved, setSaved] = useState<string | null>(null);
   const v = data.visit;
   if (!v) return <p class="empty">{t("visit.unknown")}</p>;
@@ -33,11 +33,16 @@ export function VisitLog({ visitId }: { visitId: string }) {
   const orderText = v.order_value_minor === null || v.order_value_minor === undefined ? "" : (v.order_value_minor / 10 ** digits).toFixed(digits);
   const addFollowUp = async () => {
     const text = followText.trim();
-    if (!text) return;
+    // The time is read in the zone the screen names (the user's, else the organisation's), not the phone's.
+    const due = zonedInstant(followDue, zone);
+    if (!text || !due) {
+      setSaved(t("log.follow_up_invalid"));
+      return;
+    }
     await edit(
       "reminder",
       uuidv7(),
-      { text, due_at: new Date(followDue).toISOString(), store_id: v.store_id, visit_id: v.id, status: "pending", urgent: false },
+      { text, due_at: due.toISOString(), store_id: v.store_id, visit_id: v.id, status: "pending", urgent: false },
       { create: true },
     );
     setFollowText("");
@@ -82,13 +87,4 @@ export function VisitLog({ visitId }: { visitId: string }) {
       </div>
     </div>
   );
-}
-
-/** Tomorrow at 09:00 on the phone's clock, as a datetime-local value. */
-function defaultDue(): string {
-  const d = new Date();
-  d.setDate(d.getDate() + 1);
-  d.setHours(9, 0, 0, 0);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }

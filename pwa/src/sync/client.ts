@@ -3,7 +3,7 @@
 // going to the outbox meanwhile); and only one tab of the app syncs at a time (a Web Lock).
 import { ApiError, NetworkError, request, type Session } from "../api";
 import { db, getMeta, setMeta } from "../db/db";
-import { applyPulled, confirmStamp, dropReplica, onEdit, replicaChecksum, restamp, rewindClock } from "../db/replica";
+import { applyPulled, confirmStamp, forgetRejected, onEdit, replicaChecksum, restamp, rewindClock, sweep } from "../db/replica";
 import type { Change } from "./changes";
 import { encodeRequestJson, type SyncResponse } from "./messages";
 
@@ -80,7 +80,8 @@ export async function syncOnce(): Promise<SyncOutcome> {
   let refetches = 0;
   let rounds = 0;
   for (;;) {
-    const entries = await db.outbox.orderBy("seq").limit(MAX_PUSH).toArray();
+    const entries = await chunk();
+    const generation = (await getMeta<number>("fullDownload")) ?? null;
     const cursor = (await getMeta<string | null>("cursor")) ?? null;
     const changes: Change[] = entries.map((e) => e.change);
     const body = encodeRequestJson({
@@ -106,8 +107,12 @@ export async function syncOnce(): Promise<SyncOutcome> {
     outcome.pushed += await settle(entries, answer);
     // Fix: a clock-skew refusal is stamped again and resent, not rejected (it was counted as both).
     outcome.rejected += answer.results.filter((r) => r.status === "rejected" && r.code !== "sync.clock_skew").length;
-    outcome.pulled += await applyPulled(answer.changes, answer.removed);
+    outcome.pulled += await applyPulled(answer.changes, answer.removed, generation);
     await setMeta("cursor", answer.cursor);
+    if (generation !== null && !answer.has_more) {
+      await sweep(generation);
+      await setMeta("fullDownload", null);
+    }
     await setMeta("serverTimeSkewMs", answer.server_time - Date.now());
     // Fix: the offset learnt from a sync.clock_skew refusal was kept for ever, so once the phone's clock was set
     // right again its edits were stamped that much late (losing to earlier edits by others). While an offset is
@@ -131,11 +136,27 @@ export async function syncOnce(): Promise<SyncOutcome> {
   }
 }
 
-/** Download the whole scope again (cursor null), keeping the outbox: it is sent with the first request. */
+/**
+ * Download the whole scope again (cursor null), keeping the outbox: it is sent with the first request. The rows
+ * stay until the download is complete (`sweep`), so the app keeps working if the network drops half-way.
+ */
 async function startOver(outcome: SyncOutcome): Promise<void> {
   outcome.refetched = true;
-  await dropReplica();
+  await setMeta("fullDownload", Date.now());
   await setMeta("cursor", null);
+}
+
+/**
+ * The next changes to send: at most MAX_PUSH, never ending inside one edit (the server needs a new row's `_cl`
+ * and its required fields in one push).
+ */
+async function chunk(): Promise<{ seq?: number; change: Change; edit?: string }[]> {
+  const entries = await db.outbox.orderBy("seq").limit(MAX_PUSH + 1).toArray();
+  if (entries.length <= MAX_PUSH) return entries;
+  let end = MAX_PUSH;
+  const cut = entries[MAX_PUSH]!.edit;
+  while (cut !== undefined && end > 0 && entries[end - 1]!.edit === cut) end -= 1;
+  return entries.slice(0, end > 0 ? end : MAX_PUSH);
 }
 
 /** Drop the entries the server answered; keep rejections to show; stamp skewed ones again. */
@@ -159,6 +180,7 @@ async function settle(entries: { seq?: number; change: Change }[], answer: SyncR
           skewed.push(entry.change);
           continue;
         }
+        await forgetRejected(entry.change);
         await db.rejected.add({
           change: entry.change,
           code: result.code ?? "sync.rejected",

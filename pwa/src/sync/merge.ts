@@ -11,7 +11,14 @@ export type FieldVersion = { v: unknown; h: string; n: string };
  * One row as the replica stores it: every field it holds (`_cl` included) with its winning version.
  * `cl` mirrors the winning `_cl` value (null when the row has no `_cl` yet, or its `_cl` is not an integer).
  */
-export type RowRecord = { t: string; id: string; cl: number | null; f: Record<string, FieldVersion> };
+export type RowRecord = {
+  t: string;
+  id: string;
+  cl: number | null;
+  f: Record<string, FieldVersion>;
+  /** The phone's bookkeeping, not replicated: the full download that last delivered the row. */
+  dl?: number;
+};
 
 /** The field's winning version in `row`, if it holds one. Own properties only: a column may be named
  * `constructor`, which a plain lookup would find on Object.prototype. */
@@ -47,7 +54,9 @@ export function mergeIntoRow(row: RowRecord | undefined, change: Change): RowRec
   const fields: Record<string, FieldVersion> = { ...row?.f };
   setOwn(fields, change.column, { v: change.value, h: change.hlc, n: change.node });
   const cl = change.column === CAUSAL_LENGTH ? causalLength(change.value) : (row?.cl ?? null);
-  return { t: change.table, id: change.row, cl, f: fields };
+  const merged: RowRecord = { t: change.table, id: change.row, cl, f: fields };
+  if (row?.dl !== undefined) merged.dl = row.dl;
+  return merged;
 }
 
 /** The row exists: its causal length is odd (and a valid causal length). */

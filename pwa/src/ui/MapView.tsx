@@ -21,6 +21,7 @@ export function MapView(props: { points: MapPoint[]; route?: boolean; me?: { lat
   const element = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const layer = useRef<L.LayerGroup | null>(null);
+  const fitted = useRef<string>("");
   useEffect(() => {
     if (!element.current) return;
     const m = L.map(element.current, { zoomControl: true, attributionControl: true });
@@ -49,6 +50,10 @@ export function MapView(props: { points: MapPoint[]; route?: boolean; me?: { lat
       L.circle([props.me.lat, props.me.lng], { radius: props.me.accuracy, color: "#0a7a33", weight: 1 }).addTo(group);
       latlngs.push([props.me.lat, props.me.lng]);
     }
+    // Keep the rep's zoom and pan when a sync redraws the same places; fit again when they change.
+    const key = latlngs.map((p) => String(p)).join(";");
+    if (key === fitted.current) return;
+    fitted.current = key;
     if (latlngs.length === 1) m.setView(latlngs[0]!, 16);
     else if (latlngs.length > 1) m.fitBounds(L.latLngBounds(latlngs), { padding: [24, 24] });
     else m.setView([0, 0], 2);

@@ -35,8 +35,25 @@ export function SavedText(props: {
     flush(text);
     editing.current = false;
   };
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
+  // Leaving the screen (back, another tab, the app to the background) saves what is pending: nothing typed is
+  // lost to the half-second wait.
+  const latest = useRef({ text, value: props.value, onSave: props.onSave });
+  latest.current = { text, value: props.value, onSave: props.onSave };
+  useEffect(() => {
+    const save = () => {
+      if (!timer.current) return;
+      clearTimeout(timer.current);
+      timer.current = null;
+      if (latest.current.text !== latest.current.value) latest.current.onSave(latest.current.text);
+    };
+    const hidden = () => document.visibilityState === "hidden" && save();
+    window.addEventListener("pagehide", save);
+    document.addEventListener("visibilitychange", hidden);
+    return () => {
+      window.removeEventListener("pagehide", save);
+      document.removeEventListener("visibilitychange", hidden);
+      save();
+    };
   }, []);
   const common = { id: props.id, value: text, onInput, onBlur, maxLength: props.maxLength, "data-testid": props.testid };
   return props.multiline ? <textarea {...common} /> : <input {...common} />;

@@ -1,5 +1,5 @@
 // The phone's outbox and sync client (docs/sync-protocol.md 3, 3.1, 4, 6) against the in-memory fake server:
-// src/db/replica.ts (edits, merging pulled changes, checksum, restamping, dropping the replica) and
+// src/db/replica.ts (edits, merging pulled changes, checksum, restamping, full downloads) and
 // src/sync/client.ts (syncOnce, requestSync and its statuses), on fake-indexeddb.
 import "fake-indexeddb/auto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -8,7 +8,6 @@ import { getMeta } from "../../src/db/db";
 import {
   applyPulled,
   clockOffset,
-  dropReplica,
   edit,
   getRow,
   liveRows,
@@ -618,25 +617,68 @@ describe("refetch", () => {
     expect(await phone.db.outbox.count()).toBe(0);
   });
 
-  it("drops the replica but keeps the outbox, whose edits stay on screen", async () => {
-    await newVisit("v1", { notes: "synced" });
+  it("keeps the old rows on screen while a full download runs, and through one cut off half-way", async () => {
+    net = new Network({ limits: { pageSize: 2 } });
+    net.install();
+    for (let i = 0; i < 5; i++) await newVisit(`v${i}`, { notes: `n${i}` });
     await syncOnce();
-    await edit("visit", "v1", { notes: "pending" });
-    await newVisit("v2", { notes: "new" });
-    const outbox = await phone.outbox();
-    await dropReplica();
-    expect(await phone.outbox()).toStrictEqual(outbox);
-    // Only what the outbox says is left: v1's pending notes (not yet a live row here), v2 whole.
-    const v1 = await phone.db.rows.get(["visit", "v1"]);
-    expect(Object.keys(v1!.f)).toStrictEqual(["notes"]);
-    expect(v1!.f.notes!.v).toBe("pending");
-    expect(await getRow("visit", "v2")).toMatchObject({ notes: "new" });
-    // The next sync restores the rest.
+    // A corrupted replica: a row vanished here, so the checksum differs and a full download starts.
+    await phone.db.rows.delete(["visit", "v4"]);
+    net.beforeAnswer = async (request) => {
+      if (request === net.sent.length - 1 && net.sent[request]!.cursor === null) net.mode = "offline";
+    };
+    await expect(syncOnce()).rejects.toBeInstanceOf(NetworkError);
+    // The download was cut off: every row the phone had is still there.
+    for (let i = 0; i < 4; i++) expect(await getRow("visit", `v${i}`)).toMatchObject({ notes: `n${i}` });
+    net.beforeAnswer = null;
+    net.mode = "online";
     await setMetaCursorNull();
     await syncOnce();
-    expect(await getRow("visit", "v1")).toMatchObject({ notes: "pending", state: "planned" });
+    expect(await liveRows("visit")).toHaveLength(5);
     expect(await replicaChecksum()).toBe(net.server.store.checksum());
   });
+
+  it("a full download drops the rows it did not deliver, but not rows still waiting in the outbox", async () => {
+    await newVisit("v1", { notes: "on the server" });
+    await syncOnce();
+    // A row the server never had (say, from a bug), and an offline edit still to send.
+    await phone.db.rows.put({ t: "visit", id: "ghost", cl: 1, f: { _cl: { v: 1, h: "000000000001-0000", n: CLIENT } } });
+    net.mode = "offline";
+    await newVisit("v2", { notes: "offline" });
+    net.mode = "online";
+    const outcome = await syncOnce();
+    expect(outcome.refetched).toBe(true);
+    expect(await phone.db.rows.get(["visit", "ghost"])).toBeUndefined();
+    expect(await getRow("visit", "v2")).toMatchObject({ notes: "offline" });
+    expect(await replicaChecksum()).toBe(net.server.store.checksum());
+  });
+
+  it("a refused edit gives way to the server's value", async () => {
+    net.server.policy = (change) =>
+      change.column === "notes" && change.value === "forbidden"
+        ? { code: "sync.invalid_value", message: "no", field: "notes" }
+        : null;
+    await newVisit("v1", { notes: "fine" });
+    await syncOnce();
+    await edit("visit", "v1", { notes: "forbidden" });
+    await syncOnce();
+    expect(await getRow("visit", "v1")).toMatchObject({ notes: "fine" });
+    expect(await replicaChecksum()).toBe(net.server.store.checksum());
+  });
+
+  it("never splits one edit between two pushes (a new row needs its fields in the same push)", async () => {
+    // 4,998 single-field edits, then a new visit (4 changes): the chunk of 5,000 would end inside the visit.
+    await newVisit("base", { notes: "" });
+    await syncOnce();
+    for (let i = 0; i < 4998; i++) await edit("visit", "base", { notes: `n${i}` });
+    await newVisit("v-new", { notes: "new" });
+    await syncOnce();
+    const creating = net.sent.filter((r) => r.changes.some((c) => c.row === "v-new"));
+    expect(creating).toHaveLength(1);
+    expect(creating[0]!.changes.filter((c) => c.row === "v-new")).toHaveLength(4);
+    expect(serverRow("visit", "v-new")).toMatchObject({ notes: "new", state: "planned" });
+    expect(await phone.db.rejected.count()).toBe(0);
+  }, 60_000);
 
   it("on sync.must_refetch drops the replica, keeps and resends the outbox, and converges", async () => {
     await newVisit("v1", { notes: "keep" });
