@@ -151,8 +151,10 @@ def server(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module. Not per session: Playwright's sync API runs its event loop on this thread
+    while it is started, and the asyncio tests collected after tests/e2e would find it running."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
     from playwright.sync_api import sync_playwright
