@@ -24,6 +24,7 @@ export function VisitScreen({ id }: { id: string }) {
     { visit: undefined as Visit | undefined, store: undefined as Store | undefined, inspection: undefined as Record<string, unknown> | undefined, photos: [] as { row: Record<string, unknown>; local: { blob: Blob; uploaded: number } | undefined }[] },
   );
   const [busy, setBusy] = useState(false);
+  const [photoError, setPhotoError] = useState<string | null>(null);
   const v = data.visit;
   if (!v || !data.store) return <p class="empty">{t("visit.unknown")}</p>;
   const flags = Array.isArray(v.flags) ? v.flags : [];
@@ -35,6 +36,10 @@ export function VisitScreen({ id }: { id: string }) {
     try {
       const where = await currentFix({ timeoutMs: 5000 }).catch(() => null);
       await addPhoto(v.id, file, where);
+      setPhotoError(null);
+    } catch {
+      // Not an image this browser can decode (or storage is full): say so instead of failing silently.
+      setPhotoError(t("visit.photo_failed"));
     } finally {
       input.value = "";
       setBusy(false);
@@ -72,6 +77,7 @@ export function VisitScreen({ id }: { id: string }) {
             <button onClick={() => navigate(`/visits/${v.id}/check-out`)} data-testid="check-out">{t("visit.check_out")}</button>
           )}
         </div>
+        {photoError && <p class="error-text" role="alert">{photoError}</p>}
         {data.inspection && typeof data.inspection.score === "number" && (
           <p class="muted">{t("inspection.score")}: {formatPercent(data.inspection.score as number)}</p>
         )}

@@ -10,7 +10,7 @@ import { encodeRequestJson, type SyncResponse } from "./messages";
 export const PROTOCOL = 1;
 export const SCHEMA_VERSION = 1;
 const MAX_PUSH = 5000;
-const PAGE = 2000;
+const PAGE = 5000; // the server caps it at its page size (5,000 by default)
 const TIMER_MS = 60_000;
 const AFTER_EDIT_MS = 1500;
 const MAX_ROUNDS = 500;
@@ -40,33 +40,12 @@ export interface SyncOutcome {
 }
 
 /** POST one sync request. The body is written byte for byte as the protocol pins it. */
-async function post(session: Session, body: string): Promise<SyncResponse> {
-  let response: Response;
-  try {
-    response = await fetch("/api/v1/sync", {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${session.token}`,
-        "Content-Type": "application/json",
-        Accept: "application/json",
-      },
-      body,
-      cache: "no-store",
-    });
-  } catch (err) {
-    throw new NetworkError((err as Error).message);
-  }
-  if (!response.ok) {
-    let problem = null;
-    try {
-      problem = await response.json();
-    } catch {
-      problem = null;
-    }
-    if (problem === null && response.status >= 500) throw new NetworkError(`HTTP ${response.status}`);
-    throw new ApiError(response.status, problem);
-  }
-  return (await response.json()) as SyncResponse;
+function post(session: Session, body: string): Promise<SyncResponse> {
+  return request<SyncResponse>("POST", "/sync", undefined, {
+    token: session.token,
+    raw: body,
+    contentType: "application/json",
+  });
 }
 
 /**
@@ -113,7 +92,6 @@ export async function syncOnce(): Promise<SyncOutcome> {
       await sweep(generation);
       await setMeta("fullDownload", null);
     }
-    await setMeta("serverTimeSkewMs", answer.server_time - Date.now());
     // Fix: the offset learnt from a sync.clock_skew refusal was kept for ever, so once the phone's clock was set
     // right again its edits were stamped that much late (losing to earlier edits by others). While an offset is
     // in use, every answer's server_time keeps it current (4: "correct its clock offset from server_time").
